@@ -1,0 +1,152 @@
+// Package controllers drives ContainerCommit objects through one ECI commit
+// each: submit once, track the task, report the outcome.
+package controllers
+
+import (
+	"context"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/eci"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/tracker"
+)
+
+// ControllerName names the controller in logs, metrics and events.
+const ControllerName = "eci-commit-operator"
+
+// taskIDIndex indexes ContainerCommits by status.taskId, to tell whether a
+// cloud task already belongs to an object.
+const taskIDIndex = "status.taskId"
+
+// ContainerCommitReconciler reconciles ContainerCommit objects.
+type ContainerCommitReconciler struct {
+	// Client reads from the manager's cache and writes to the API server.
+	client.Client
+	// APIReader reads from the API server itself. Every decision that can
+	// lead to a CommitContainer call is made on a live read, since the
+	// cache may not yet hold this controller's own last write.
+	APIReader client.Reader
+	Cloud     eci.Client
+	Recorder  events.EventRecorder
+
+	// DefaultRegion is used when spec.regionId is empty.
+	DefaultRegion string
+	// TrackerOptions tunes the shared task polling.
+	TrackerOptions tracker.Options
+	// AdoptionGrace is how long after an unanswered CommitContainer call the
+	// controller keeps looking for the task it may have created before it
+	// submits again. Default 30s.
+	AdoptionGrace time.Duration
+	// ClockSkew is how far the cloud's clock may trail the cluster's when
+	// matching a task's creation time to a submission. Default 30s.
+	ClockSkew time.Duration
+	// MaxConcurrentReconciles bounds parallel reconciles. Default 4.
+	MaxConcurrentReconciles int
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+
+	tracker *tracker.Tracker[types.NamespacedName]
+	backoff *backoff
+}
+
+// +kubebuilder:rbac:groups=eci.containercommit.dev,resources=containercommits,verbs=get;list;watch
+// +kubebuilder:rbac:groups=eci.containercommit.dev,resources=containercommits/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile moves one ContainerCommit one step closer to a final phase.
+func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := &eciv1.ContainerCommit{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if obj.Status.Phase.IsFinished() {
+		r.forget(obj)
+		return ctrl.Result{}, nil
+	}
+	log := logf.FromContext(ctx).WithValues("taskId", obj.Status.TaskID)
+	ctx = logf.IntoContext(ctx, log)
+
+	patch := newStatusPatch(r.Client, obj)
+	defer func() {
+		if err := patch.apply(ctx, obj); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
+
+	if obj.Status.TaskID != "" {
+		return r.reconcileTask(ctx, obj)
+	}
+	return r.reconcileSubmission(ctx, obj, patch)
+}
+
+// forget drops what the controller keeps in memory for a finished object.
+func (r *ContainerCommitReconciler) forget(obj *eciv1.ContainerCommit) {
+	if obj.Status.TaskID != "" {
+		r.tracker.Forget(tracker.Key{Region: obj.Status.RegionID, TaskID: obj.Status.TaskID})
+	}
+	r.backoff.reset(obj.UID)
+}
+
+func (r *ContainerCommitReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SetupWithManager registers the controller, its task tracker and its index.
+func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.AdoptionGrace <= 0 {
+		r.AdoptionGrace = 30 * time.Second
+	}
+	if r.ClockSkew <= 0 {
+		r.ClockSkew = 30 * time.Second
+	}
+	if r.MaxConcurrentReconciles <= 0 {
+		r.MaxConcurrentReconciles = 4
+	}
+	r.backoff = newBackoff()
+
+	changed := make(chan event.TypedGenericEvent[*eciv1.ContainerCommit], 1024)
+	r.tracker = tracker.New(r.Cloud, func(owner types.NamespacedName) {
+		changed <- event.TypedGenericEvent[*eciv1.ContainerCommit]{Object: &eciv1.ContainerCommit{
+			ObjectMeta: ctrl.ObjectMeta{Namespace: owner.Namespace, Name: owner.Name},
+		}}
+	}, r.TrackerOptions)
+	if err := mgr.Add(r.tracker); err != nil {
+		return err
+	}
+
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &eciv1.ContainerCommit{}, taskIDIndex,
+		func(o client.Object) []string {
+			if id := o.(*eciv1.ContainerCommit).Status.TaskID; id != "" {
+				return []string{id}
+			}
+			return nil
+		}); err != nil {
+		return err
+	}
+
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("containercommit").
+		// Status writes of this controller come back as events too; only
+		// those of unfinished objects need a reconcile.
+		For(&eciv1.ContainerCommit{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return !o.(*eciv1.ContainerCommit).Status.Phase.IsFinished()
+		}))).
+		WatchesRawSource(source.Channel(changed, &handler.TypedEnqueueRequestForObject[*eciv1.ContainerCommit]{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		Complete(r)
+}

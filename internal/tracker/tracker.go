@@ -1,0 +1,240 @@
+// Package tracker follows running ECI commit tasks for many owners at once.
+//
+// Instead of one status call per task per poll, it batches every due task of
+// a region into DescribeCommitContainerTask calls of up to 50 IDs, so cloud
+// calls grow with tasks/50. Each task is polled fast while young and more
+// slowly as it ages. When a task's state changes, only its owner is told.
+package tracker
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/eci-commit-operator/eci-commit-operator/internal/eci"
+)
+
+// Key identifies a task: task IDs are unique within a region.
+type Key struct {
+	Region string
+	TaskID string
+}
+
+// Observation is the latest thing known about a task.
+type Observation struct {
+	// Task is the task as last reported; valid when Found.
+	Task  eci.Task
+	Found bool
+	// Missing is set when several calls in a row did not return the task:
+	// the cloud does not know it.
+	Missing bool
+	// Err is the error of the last call about the task, if it failed.
+	Err *eci.Error
+}
+
+// Options tunes the polling cadence.
+type Options struct {
+	// MinInterval is the poll interval of a young task. Default 2s.
+	MinInterval time.Duration
+	// MaxInterval caps the poll interval of an old task. Default 30s.
+	MaxInterval time.Duration
+	// MissingAfter is how many answers in a row must omit a task before it is
+	// reported Missing. Default 3.
+	MissingAfter int
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Tracker batches task polls. Create it with New and run it with Start.
+type Tracker[Owner comparable] struct {
+	cloud  eci.Client
+	notify func(Owner)
+	opts   Options
+
+	mu    sync.Mutex
+	tasks map[Key]*entry[Owner]
+	wake  chan struct{}
+}
+
+type entry[Owner comparable] struct {
+	owner   Owner
+	obs     Observation
+	seen    bool // an observation or error was recorded
+	added   time.Time
+	nextDue time.Time
+	misses  int
+	errors  int
+}
+
+// New returns a tracker that calls notify(owner) from its own goroutine
+// whenever an owner's task changes. notify must not block for long.
+func New[Owner comparable](cloud eci.Client, notify func(Owner), opts Options) *Tracker[Owner] {
+	if opts.MinInterval <= 0 {
+		opts.MinInterval = 2 * time.Second
+	}
+	if opts.MaxInterval < opts.MinInterval {
+		opts.MaxInterval = max(30*time.Second, opts.MinInterval)
+	}
+	if opts.MissingAfter <= 0 {
+		opts.MissingAfter = 3
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Tracker[Owner]{
+		cloud: cloud, notify: notify, opts: opts,
+		tasks: map[Key]*entry[Owner]{},
+		wake:  make(chan struct{}, 1),
+	}
+}
+
+// Track registers a task for its owner, if it is not yet tracked, and
+// returns the latest observation. ok is false until the first answer about
+// the task arrives; the owner is notified then.
+func (t *Tracker[Owner]) Track(key Key, owner Owner) (obs Observation, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, tracked := t.tasks[key]
+	if !tracked {
+		now := t.opts.Now()
+		t.tasks[key] = &entry[Owner]{owner: owner, added: now, nextDue: now}
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+		return Observation{}, false
+	}
+	e.owner = owner
+	return e.obs, e.seen
+}
+
+// Forget stops tracking a task.
+func (t *Tracker[Owner]) Forget(key Key) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.tasks, key)
+}
+
+// Len returns the number of tracked tasks.
+func (t *Tracker[Owner]) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.tasks)
+}
+
+// Start polls until ctx ends. It implements controller-runtime's Runnable.
+func (t *Tracker[Owner]) Start(ctx context.Context) error {
+	tick := time.NewTicker(t.opts.MinInterval / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		case <-t.wake:
+		}
+		t.PollDue(ctx)
+	}
+}
+
+// NeedLeaderElection makes only the leader poll: its reconcilers are the
+// ones that read the results.
+func (t *Tracker[Owner]) NeedLeaderElection() bool { return true }
+
+// PollDue polls every task whose turn has come, in batches per region.
+func (t *Tracker[Owner]) PollDue(ctx context.Context) {
+	for region, ids := range t.due() {
+		for batch := range slices.Chunk(ids, eci.MaxDescribeResults) {
+			if ctx.Err() != nil {
+				return
+			}
+			page, err := t.cloud.DescribeCommitContainerTasks(ctx, eci.DescribeRequest{
+				RegionID: region, TaskIDs: batch, MaxResults: eci.MaxDescribeResults,
+			})
+			if err != nil && errors.Is(err, context.Canceled) {
+				return
+			}
+			t.record(region, batch, page, err)
+		}
+	}
+}
+
+// due returns the IDs of the tasks to poll now, by region, in a stable order.
+func (t *Tracker[Owner]) due() map[string][]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.opts.Now()
+	out := map[string][]string{}
+	for k, e := range t.tasks {
+		if !e.nextDue.After(now) {
+			out[k.Region] = append(out[k.Region], k.TaskID)
+		}
+	}
+	for _, ids := range out {
+		slices.Sort(ids)
+	}
+	return out
+}
+
+// record stores the answer to one batch and notifies the owners whose
+// tasks changed.
+func (t *Tracker[Owner]) record(region string, batch []string, page eci.DescribePage, err error) {
+	var changed []Owner
+	t.mu.Lock()
+	now := t.opts.Now()
+	byID := make(map[string]eci.Task, len(page.Tasks))
+	for _, task := range page.Tasks {
+		byID[task.TaskID] = task
+	}
+	for _, id := range batch {
+		e, ok := t.tasks[Key{Region: region, TaskID: id}]
+		if !ok {
+			continue // forgotten while the call was under way
+		}
+		next := e.obs
+		if err != nil {
+			next.Err = eci.AsError(err)
+			e.errors++
+		} else {
+			next.Err = nil
+			e.errors = 0
+			if task, found := byID[id]; found {
+				next.Task, next.Found, next.Missing = task, true, false
+				e.misses = 0
+			} else {
+				e.misses++
+				next.Missing = e.misses >= t.opts.MissingAfter
+			}
+		}
+		e.nextDue = now.Add(t.interval(e, now))
+		if !e.seen || !sameObservation(e.obs, next) {
+			e.obs, e.seen = next, true
+			changed = append(changed, e.owner)
+		}
+	}
+	t.mu.Unlock()
+	for _, o := range changed {
+		t.notify(o)
+	}
+}
+
+// interval is the wait before the next poll of a task: short while the task
+// is young, growing with its age, and backing off on errors.
+func (t *Tracker[Owner]) interval(e *entry[Owner], now time.Time) time.Duration {
+	d := max(now.Sub(e.added)/4, t.opts.MinInterval)
+	if e.errors > 0 {
+		d = t.opts.MinInterval << min(e.errors, 5)
+	}
+	return min(d, t.opts.MaxInterval)
+}
+
+func sameObservation(a, b Observation) bool {
+	if (a.Err == nil) != (b.Err == nil) || (a.Err != nil && (a.Err.Code != b.Err.Code || a.Err.Kind != b.Err.Kind)) {
+		return false
+	}
+	a.Err, b.Err = nil, nil
+	return reflect.DeepEqual(a, b)
+}

@@ -1,0 +1,125 @@
+// Command manager runs the eci-commit-operator: it reconciles ContainerCommit
+// objects by calling the Alibaba Cloud ECI API.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
+	"github.com/eci-commit-operator/eci-commit-operator/controllers"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/eci"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/tracker"
+)
+
+type options struct {
+	metricsAddr, probeAddr  string
+	leaderElect             bool
+	leaderElectionNamespace string
+	eciEndpoint, eciNetwork string
+	eciTimeout              time.Duration
+	defaultRegion           string
+	maxConcurrentReconciles int
+	trackMin, trackMax      time.Duration
+	adoptionGrace           time.Duration
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 disables it.")
+	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health probes bind to.")
+	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica acts at a time.")
+	flag.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; defaults to the pod's namespace.")
+	flag.StringVar(&o.eciEndpoint, "eci-endpoint", "", "ECI endpoint URL used for every region, such as http://127.0.0.1:18080 for the simulator. Empty derives https://eci[-vpc].<region>.aliyuncs.com.")
+	flag.StringVar(&o.eciNetwork, "eci-network", "public", "Regional endpoint family when --eci-endpoint is empty: public or vpc.")
+	flag.DurationVar(&o.eciTimeout, "eci-timeout", 30*time.Second, "Timeout of one ECI API call.")
+	flag.StringVar(&o.defaultRegion, "default-region", "", "Region of ContainerCommits that set no spec.regionId.")
+	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "ContainerCommits reconciled in parallel.")
+	flag.DurationVar(&o.trackMin, "tracking-min-interval", 2*time.Second, "Poll interval of a young commit task.")
+	flag.DurationVar(&o.trackMax, "tracking-max-interval", 30*time.Second, "Longest poll interval of an old commit task.")
+	flag.DurationVar(&o.adoptionGrace, "adoption-grace", 30*time.Second, "How long to look for the task of an unanswered CommitContainer call before calling again.")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	if err := run(o); err != nil {
+		ctrl.Log.Error(err, "Manager stopped")
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := eciv1.AddToScheme(scheme); err != nil {
+		return err
+	}
+
+	cloud, err := newCloudClient(o)
+	if err != nil {
+		return err
+	}
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "eci-commit-operator.eci.containercommit.dev",
+		LeaderElectionNamespace: o.leaderElectionNamespace,
+		// A new leader must not act while the old one might still be
+		// submitting: release the lease only on a clean shutdown.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+
+	r := &controllers.ContainerCommitReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Cloud:                   cloud,
+		Recorder:                mgr.GetEventRecorder(controllers.ControllerName),
+		DefaultRegion:           o.defaultRegion,
+		TrackerOptions:          tracker.Options{MinInterval: o.trackMin, MaxInterval: o.trackMax},
+		AdoptionGrace:           o.adoptionGrace,
+		MaxConcurrentReconciles: o.maxConcurrentReconciles,
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+
+	ctrl.Log.Info("Starting manager", "eciEndpoint", o.eciEndpoint, "eciNetwork", o.eciNetwork, "defaultRegion", o.defaultRegion)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+func newCloudClient(o options) (eci.Client, error) {
+	opts := eci.Options{Network: eci.Network(o.eciNetwork), Timeout: o.eciTimeout}
+	if o.eciEndpoint != "" {
+		u, err := url.Parse(o.eciEndpoint)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("--eci-endpoint %q must be a URL with a scheme and host, such as https://eci.cn-hangzhou.aliyuncs.com", o.eciEndpoint)
+		}
+		opts.Endpoint = u
+	}
+	return eci.NewClient(opts)
+}
