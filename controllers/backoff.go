@@ -10,23 +10,39 @@ import (
 	"github.com/eci-commit-operator/eci-commit-operator/internal/eci"
 )
 
-// Retry bounds. Throttling backs off harder than other transient errors:
+// BackoffOptions bounds the waits between retries of failed cloud calls.
+// Throttling backs off harder than other transient errors by default:
 // retrying fast only prolongs it.
-const (
-	transientBase = time.Second
-	transientMax  = 2 * time.Minute
-	throttledBase = 5 * time.Second
-	throttledMax  = 5 * time.Minute
-)
+type BackoffOptions struct {
+	TransientBase, TransientMax time.Duration
+	ThrottledBase, ThrottledMax time.Duration
+}
+
+func (o BackoffOptions) withDefaults() BackoffOptions {
+	if o.TransientBase <= 0 {
+		o.TransientBase = time.Second
+	}
+	if o.TransientMax <= 0 {
+		o.TransientMax = 2 * time.Minute
+	}
+	if o.ThrottledBase <= 0 {
+		o.ThrottledBase = 5 * time.Second
+	}
+	if o.ThrottledMax <= 0 {
+		o.ThrottledMax = 5 * time.Minute
+	}
+	return o
+}
 
 // backoff hands out capped exponential delays with jitter per object.
 type backoff struct {
+	opts     BackoffOptions
 	mu       sync.Mutex
 	failures map[types.UID]int
 }
 
-func newBackoff() *backoff {
-	return &backoff{failures: map[types.UID]int{}}
+func newBackoff(opts BackoffOptions) *backoff {
+	return &backoff{opts: opts.withDefaults(), failures: map[types.UID]int{}}
 }
 
 // next counts a failure of the object and returns how long to wait.
@@ -35,12 +51,12 @@ func (b *backoff) next(uid types.UID, kind eci.Kind) time.Duration {
 	n := b.failures[uid]
 	b.failures[uid] = n + 1
 	b.mu.Unlock()
-	base, limit := transientBase, transientMax
+	base, limit := b.opts.TransientBase, b.opts.TransientMax
 	if kind == eci.KindThrottled {
-		base, limit = throttledBase, throttledMax
+		base, limit = b.opts.ThrottledBase, b.opts.ThrottledMax
 	}
-	d := min(base<<min(n, 16), limit)
-	// Full jitter in the upper half keeps objects that failed together from
+	d := min(base<<min(n, 20), limit)
+	// Jitter over the upper half keeps objects that failed together from
 	// retrying together.
 	return d/2 + rand.N(d/2+1)
 }

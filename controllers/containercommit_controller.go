@@ -52,6 +52,8 @@ type ContainerCommitReconciler struct {
 	// ClockSkew is how far the cloud's clock may trail the cluster's when
 	// matching a task's creation time to a submission. Default 30s.
 	ClockSkew time.Duration
+	// Backoff bounds the waits between retries of failed cloud calls.
+	Backoff BackoffOptions
 	// MaxConcurrentReconciles bounds parallel reconciles. Default 4.
 	MaxConcurrentReconciles int
 	// Now returns the current time; nil means time.Now.
@@ -117,7 +119,7 @@ func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.MaxConcurrentReconciles <= 0 {
 		r.MaxConcurrentReconciles = 4
 	}
-	r.backoff = newBackoff()
+	r.backoff = newBackoff(r.Backoff)
 
 	changed := make(chan event.TypedGenericEvent[*eciv1.ContainerCommit], 1024)
 	r.tracker = tracker.New(r.Cloud, func(owner types.NamespacedName) {

@@ -60,6 +60,10 @@ type Fault struct {
 	Code       string
 	HTTPStatus int
 	Message    string
+	// DropResponse makes the call take effect and then closes the
+	// connection without an answer, like a response lost on the network.
+	// Code, HTTPStatus and Message are ignored.
+	DropResponse bool
 	// Times is how many calls get the fault; 0 means one.
 	Times int
 }
@@ -104,6 +108,7 @@ type Server struct {
 	errors  map[string]int
 	nonces  map[string]time.Time
 	seq     int
+	dropped int
 }
 
 // New returns a simulator with no credentials, instances or tasks.
@@ -235,7 +240,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(latency)
 	}
 
-	body, apiErr := s.handle(r.Method, action, params)
+	body, drop, apiErr := s.handle(r.Method, action, params)
+	if drop {
+		s.dropResponse(w)
+		return
+	}
 	if apiErr != nil {
 		s.mu.Lock()
 		s.errors[apiErr.code]++
@@ -248,28 +257,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-func (s *Server) handle(method, action string, params url.Values) (map[string]any, *apiError) {
+// handle authenticates and runs a call. drop says the answer must be lost.
+func (s *Server) handle(method, action string, params url.Values) (body map[string]any, drop bool, err *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.authenticate(method, params); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if err := s.takeFault(action); err != nil {
-		return nil, err
+	fault, faulty := s.takeFault(action)
+	if faulty && !fault.DropResponse {
+		return nil, false, fault.answer()
 	}
 	if v := params.Get("Version"); v != APIVersion {
-		return nil, errorf(http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid: %q", v)
+		return nil, faulty, errorf(http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid: %q", v)
 	}
 	if f := params.Get("Format"); f != "" && f != "JSON" {
-		return nil, errorf(http.StatusBadRequest, "InvalidParameter", "Format %q is not valid: only JSON is served", f)
+		return nil, faulty, errorf(http.StatusBadRequest, "InvalidParameter", "Format %q is not valid: only JSON is served", f)
 	}
 	switch action {
 	case "CommitContainer":
-		return s.commitContainer(params)
+		body, err = s.commitContainer(params)
 	case "DescribeCommitContainerTask":
-		return s.describeCommitContainerTask(params)
+		body, err = s.describeCommitContainerTask(params)
+	default:
+		err = errorf(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
 	}
-	return nil, errorf(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+	return body, faulty, err
+}
+
+// dropResponse closes the connection without writing an answer.
+func (s *Server) dropResponse(w http.ResponseWriter) {
+	s.mu.Lock()
+	s.dropped++
+	s.mu.Unlock()
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// DroppedResponses returns how many answers were dropped on purpose.
+func (s *Server) DroppedResponses() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped
 }
 
 // authenticate checks the signature and the common parameters of a call.
@@ -325,27 +359,32 @@ func (s *Server) forgetOldNonces(now time.Time) {
 	}
 }
 
-func (s *Server) takeFault(action string) *apiError {
+// takeFault returns the first queued fault for action, if any, using it up.
+func (s *Server) takeFault(action string) (Fault, bool) {
 	for i := range s.faults {
-		f := &s.faults[i]
+		f := s.faults[i]
 		if f.Action != "" && f.Action != action {
 			continue
 		}
-		f.Times--
-		if f.Times == 0 {
+		s.faults[i].Times--
+		if s.faults[i].Times == 0 {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
 		}
-		status := f.HTTPStatus
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		msg := f.Message
-		if msg == "" {
-			msg = "injected fault " + f.Code
-		}
-		return &apiError{status: status, code: f.Code, message: msg}
+		return f, true
 	}
-	return nil
+	return Fault{}, false
+}
+
+func (f Fault) answer() *apiError {
+	status := f.HTTPStatus
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	msg := f.Message
+	if msg == "" {
+		msg = "injected fault " + f.Code
+	}
+	return &apiError{status: status, code: f.Code, message: msg}
 }
 
 func writeError(w http.ResponseWriter, requestID string, e *apiError) {
