@@ -58,7 +58,7 @@ func (b *backoff) next(uid types.UID, kind eci.Kind) time.Duration {
 	d := min(base<<min(n, 20), limit)
 	// Jitter over the upper half keeps objects that failed together from
 	// retrying together.
-	return d/2 + rand.N(d/2+1)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // jitter needs no cryptographic randomness
 }
 
 // reset forgets the object's failures.

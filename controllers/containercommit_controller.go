@@ -6,8 +6,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
@@ -77,8 +80,9 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.forget(obj)
 		return ctrl.Result{}, nil
 	}
-	log := logf.FromContext(ctx).WithValues("taskId", obj.Status.TaskID)
-	ctx = logf.IntoContext(ctx, log)
+	if obj.Status.TaskID != "" {
+		ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("taskId", obj.Status.TaskID))
+	}
 
 	patch := newStatusPatch(r.Client, obj)
 	defer func() {
@@ -149,6 +153,15 @@ func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return !o.(*eciv1.ContainerCommit).Status.Phase.IsFinished()
 		}))).
 		WatchesRawSource(source.Channel(changed, &handler.TypedEnqueueRequestForObject[*eciv1.ContainerCommit]{})).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: r.MaxConcurrentReconciles,
+			LogConstructor: func(req *reconcile.Request) logr.Logger {
+				log := mgr.GetLogger().WithValues("controller", "containercommit")
+				if req != nil {
+					log = log.WithValues("containerCommit", klog.KRef(req.Namespace, req.Name))
+				}
+				return log
+			},
+		}).
 		Complete(r)
 }

@@ -46,9 +46,8 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 	}
 
 	if obj.Status.SubmissionTime != nil {
-		adopted, wait, err := r.adopt(ctx, obj)
-		if err != nil || adopted || wait > 0 {
-			return ctrl.Result{RequeueAfter: wait}, err
+		if adopted, wait := r.adopt(ctx, obj); adopted || wait > 0 {
+			return ctrl.Result{RequeueAfter: wait}, nil
 		}
 	}
 
@@ -106,7 +105,7 @@ func (r *ContainerCommitReconciler) taskCreated(ctx context.Context, obj *eciv1.
 	setCondition(obj, eciv1.ConditionSubmitted, metav1.ConditionTrue, reason, message)
 	markInProgress(obj, eciv1.PhaseRunning, eciv1.ReasonTaskRunning, message)
 	r.event(obj, corev1.EventTypeNormal, "Submitted", "Submit", message)
-	logf.FromContext(ctx).Info("Commit task recorded", "taskId", taskID, "requestId", requestID, "reason", reason)
+	logf.FromContext(ctx).Info("Commit task recorded", "taskId", taskID, "requestId", requestID, "region", obj.Status.RegionID, "reason", reason)
 	r.tracker.Track(tracker.Key{Region: obj.Status.RegionID, TaskID: taskID}, client.ObjectKeyFromObject(obj))
 }
 
@@ -149,7 +148,7 @@ func (r *ContainerCommitReconciler) submissionFailed(ctx context.Context, obj *e
 // adopt looks for a task that an earlier, unanswered call created. It
 // returns adopted when it found one, or a wait when the cloud may not show
 // it yet. When neither, the intent is cleared and a new call is safe.
-func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.ContainerCommit) (adopted bool, wait time.Duration, err error) {
+func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.ContainerCommit) (adopted bool, wait time.Duration) {
 	since := obj.Status.SubmissionTime.Add(-r.ClockSkew)
 	task, err := r.findUnclaimedTask(ctx, obj, since)
 	if err != nil {
@@ -158,21 +157,21 @@ func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.Contai
 		wait := r.backoff.next(obj.UID, e.Kind)
 		markInProgress(obj, eciv1.PhaseSubmitting, reasonFor(e.Kind, eciv1.ReasonCloudUnavailable),
 			"Looking for the task of an unanswered CommitContainer call failed: "+describeError(e))
-		return false, wait, nil
+		return false, wait
 	}
 	if task != nil {
 		r.taskCreated(ctx, obj, task.TaskID, "", "TaskAdopted",
 			fmt.Sprintf("Commit task %s adopted: created by an earlier call whose answer was lost", task.TaskID))
-		return true, 0, nil
+		return true, 0
 	}
 	if waited := r.now().Sub(obj.Status.SubmissionTime.Time); waited < r.AdoptionGrace {
 		markInProgress(obj, eciv1.PhaseSubmitting, eciv1.ReasonSubmitting,
 			"Waiting for the cloud to show the task of an unanswered CommitContainer call")
-		return false, min(r.AdoptionGrace-waited, 5*time.Second), nil
+		return false, min(r.AdoptionGrace-waited, 5*time.Second)
 	}
 	logf.FromContext(ctx).Info("No task found for the unanswered call; submitting again", "since", since)
 	obj.Status.SubmissionTime = nil
-	return false, 0, nil
+	return false, 0
 }
 
 // findUnclaimedTask returns the oldest task of the object's container

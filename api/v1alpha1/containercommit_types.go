@@ -129,16 +129,16 @@ type RoleAuthorization struct {
 type Phase string
 
 const (
-	// PhasePending: accepted, not yet submitted to the cloud.
+	// PhasePending means accepted but not yet submitted to the cloud.
 	PhasePending Phase = "Pending"
-	// PhaseSubmitting: the intent to call CommitContainer is recorded and the
+	// PhaseSubmitting means the intent to call CommitContainer is recorded and the
 	// call is under way (or its answer is not yet recorded).
 	PhaseSubmitting Phase = "Submitting"
-	// PhaseRunning: the cloud accepted the commit; status.taskId tracks it.
+	// PhaseRunning means the cloud accepted the commit; status.taskId tracks it.
 	PhaseRunning Phase = "Running"
-	// PhaseSucceeded: the image was pushed. Final.
+	// PhaseSucceeded means the image was pushed. Final.
 	PhaseSucceeded Phase = "Succeeded"
-	// PhaseFailed: the commit failed or was rejected. Final.
+	// PhaseFailed means the commit failed or was rejected. Final.
 	PhaseFailed Phase = "Failed"
 )
 
@@ -273,8 +273,4 @@ type ContainerCommitList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ContainerCommit `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&ContainerCommit{}, &ContainerCommitList{})
 }

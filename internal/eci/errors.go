@@ -13,15 +13,16 @@ import (
 type Kind int
 
 const (
-	// KindTransient: a network problem or a server-side failure; retry with backoff.
+	// KindTransient marks a network problem or a server-side failure: retry
+	// with backoff.
 	KindTransient Kind = iota
-	// KindThrottled: the cloud's rate limit; retry later, and more slowly.
+	// KindThrottled marks the cloud's rate limit: retry later, more slowly.
 	KindThrottled
-	// KindRejected: the request itself is wrong or the resource is in the
-	// wrong state; the same request will fail again.
+	// KindRejected marks a wrong request or a resource in the wrong state:
+	// the same request will fail again.
 	KindRejected
-	// KindAuth: the credentials, the signature or the permissions are wrong;
-	// retrying will not help until someone fixes them.
+	// KindAuth marks wrong credentials, signature or permissions: retrying
+	// will not help until someone fixes them.
 	KindAuth
 )
 

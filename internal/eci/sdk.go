@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
@@ -40,6 +40,8 @@ type Options struct {
 	Timeout time.Duration
 	// Transport carries the requests. Nil uses a clone of http.DefaultTransport.
 	Transport http.RoundTripper
+	// MaxConcurrentCalls bounds the calls in flight. Default 16.
+	MaxConcurrentCalls int
 }
 
 // NewClient returns a Client that calls ECI through alibaba-cloud-sdk-go.
@@ -59,28 +61,68 @@ func NewClient(opts Options) (Client, error) {
 	if opts.Transport == nil {
 		opts.Transport = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	cfg := sdk.NewConfig().
-		WithScheme("HTTPS").
-		// CommitContainer is not idempotent: a blind retry after a timeout can
-		// create a second task. Retries are the caller's decision.
-		WithAutoRetry(false).
-		WithTimeout(opts.Timeout)
-	cfg.Transport = opts.Transport
-	var creds credentials.CredentialsProvider = opts.Credentials
+	if opts.MaxConcurrentCalls <= 0 {
+		opts.MaxConcurrentCalls = 16
+	}
+	creds := opts.Credentials
 	if creds == nil {
 		creds = credentials.NewDefaultCredentialsProvider()
 	}
-	c, err := sdk.NewClientWithOptions("", cfg, creds)
-	if err != nil {
-		return nil, fmt.Errorf("creating the ECI client: %w", err)
+	// The SDK's client is not safe for concurrent use: every call rewrites
+	// its http.Client timeout and, for an *http.Transport, the transport's
+	// dialer and TLS settings; the default credential chain caches its
+	// choice without a lock. So each call borrows a client of its own from
+	// a pool, the transport is hidden behind a wrapper type the SDK does not
+	// touch, and credential look-ups are serialized.
+	creds = &serializedCredentials{inner: creds}
+	transport := opaqueTransport{opts.Transport}
+	c := &sdkClient{opts: opts, pool: make(chan *sdk.Client, opts.MaxConcurrentCalls)}
+	for range opts.MaxConcurrentCalls {
+		cfg := sdk.NewConfig().
+			WithScheme("HTTPS").
+			// CommitContainer is not idempotent: a blind retry after a
+			// timeout can create a second task. Retries are the caller's.
+			WithAutoRetry(false).
+			WithTimeout(opts.Timeout)
+		cfg.Transport = transport
+		cl, err := sdk.NewClientWithOptions("", cfg, creds)
+		if err != nil {
+			return nil, fmt.Errorf("creating the ECI client: %w", err)
+		}
+		cl.SetConnectTimeout(opts.Timeout)
+		cl.SetReadTimeout(opts.Timeout)
+		c.pool <- cl
 	}
-	c.SetConnectTimeout(opts.Timeout)
-	c.SetReadTimeout(opts.Timeout)
-	return &sdkClient{sdk: c, opts: opts}, nil
+	return c, nil
+}
+
+// opaqueTransport hides an *http.Transport from the SDK, which would
+// otherwise modify it on every call.
+type opaqueTransport struct{ rt http.RoundTripper }
+
+func (t opaqueTransport) RoundTrip(r *http.Request) (*http.Response, error) { return t.rt.RoundTrip(r) }
+
+// serializedCredentials guards a credentials provider that is not safe for
+// concurrent use.
+type serializedCredentials struct {
+	mu    sync.Mutex
+	inner credentials.CredentialsProvider
+}
+
+func (s *serializedCredentials) GetCredentials() (*credentials.Credentials, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.GetCredentials()
+}
+
+func (s *serializedCredentials) GetProviderName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inner.GetProviderName()
 }
 
 type sdkClient struct {
-	sdk  *sdk.Client
+	pool chan *sdk.Client
 	opts Options
 }
 
@@ -105,10 +147,17 @@ func (c *sdkClient) do(ctx context.Context, region string, req rpcRequest, resp 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var client *sdk.Client
+	select {
+	case client = <-c.pool:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { c.pool <- client }()
 	scheme, host := c.endpoint(region)
 	req.SetScheme(scheme)
 	req.SetDomain(host)
-	if err := c.sdk.DoAction(req, resp); err != nil {
+	if err := client.DoAction(req, resp); err != nil {
 		return classify(req.GetActionName(), err)
 	}
 	return nil
@@ -198,20 +247,4 @@ func parseTime(s string) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-// ParsePercent returns the number in a progress string such as "50%", or -1.
-func ParsePercent(progress string) int {
-	n, err := strconv.Atoi(trimPercent(progress))
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
-func trimPercent(s string) string {
-	if len(s) > 0 && s[len(s)-1] == '%' {
-		return s[:len(s)-1]
-	}
-	return s
 }

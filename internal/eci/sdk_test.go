@@ -268,3 +268,56 @@ func TestOptionsAreValidated(t *testing.T) {
 		t.Error("ftp endpoint accepted")
 	}
 }
+
+func TestCommitWithoutTaskIDIsAnError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"RequestId":"R-EMPTY"}`))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	_, err := newClient(t, u, testKeySecret).CommitContainer(context.Background(), commitRequest())
+	e := eci.AsError(err)
+	if e.Code != "EmptyTaskId" || e.RequestID != "R-EMPTY" || e.Kind != eci.KindTransient {
+		t.Fatalf("got %+v", e)
+	}
+}
+
+func TestCancelledContextMakesNoCall(t *testing.T) {
+	sim, endpoint := newSim(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := newClient(t, endpoint, testKeySecret).CommitContainer(ctx, commitRequest()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if sim.Calls("CommitContainer") != 0 {
+		t.Fatal("a call was made")
+	}
+}
+
+// The SDK's client mutates itself on every call; this runs many calls at
+// once so that the race detector sees any sharing.
+func TestConcurrentCallsAreSafe(t *testing.T) {
+	sim, endpoint := newSim(t)
+	c := newClient(t, endpoint, testKeySecret)
+	const n = 40
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			if i%2 == 0 {
+				_, err := c.CommitContainer(context.Background(), commitRequest())
+				errs <- err
+				return
+			}
+			_, err := c.DescribeCommitContainerTasks(context.Background(), eci.DescribeRequest{RegionID: region, ContainerGroupID: groupID})
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(sim.Tasks()); got != n/2 {
+		t.Fatalf("%d tasks, want %d", got, n/2)
+	}
+}

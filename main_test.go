@@ -1,0 +1,31 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The shipped binary must not carry the simulator or test helpers.
+func TestManagerDoesNotLinkTestCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasSuffix(pkg, "/internal/ecisim") || strings.HasSuffix(pkg, "/internal/testenv") || strings.Contains(pkg, "controller-runtime/pkg/envtest") {
+			t.Errorf("the manager links %s", pkg)
+		}
+	}
+}
+
+func TestEndpointFlagMustBeAURL(t *testing.T) {
+	for _, bad := range []string{"127.0.0.1:18080", "eci.cn-hangzhou.aliyuncs.com", "ftp://host"} {
+		if _, err := newCloudClient(options{eciEndpoint: bad, eciNetwork: "public"}); err == nil {
+			t.Errorf("--eci-endpoint %q accepted", bad)
+		}
+	}
+	if _, err := newCloudClient(options{eciEndpoint: "http://127.0.0.1:18080", eciNetwork: "public"}); err != nil {
+		t.Errorf("a plain-HTTP simulator URL rejected: %v", err)
+	}
+}
