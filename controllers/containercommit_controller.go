@@ -29,10 +29,6 @@ import (
 // ControllerName names the controller in logs, metrics and events.
 const ControllerName = "eci-commit-operator"
 
-// taskIDIndex indexes ContainerCommits by status.taskId, to tell whether a
-// cloud task already belongs to an object.
-const taskIDIndex = "status.taskId"
-
 // ContainerCommitReconciler reconciles ContainerCommit objects.
 type ContainerCommitReconciler struct {
 	// Client reads from the manager's cache and writes to the API server.
@@ -64,6 +60,7 @@ type ContainerCommitReconciler struct {
 
 	tracker *tracker.Tracker[types.NamespacedName]
 	backoff *backoff
+	targets *targetLocks
 }
 
 // +kubebuilder:rbac:groups=eci.containercommit.dev,resources=containercommits,verbs=get;list;watch
@@ -76,7 +73,7 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if obj.Status.Phase.IsFinished() {
+	if obj.Status.Phase.IsFinished() && !retryRequested(obj) {
 		r.forget(obj)
 		return ctrl.Result{}, nil
 	}
@@ -91,10 +88,14 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		}
 	}()
 
-	if obj.Status.TaskID != "" {
+	switch {
+	case obj.Status.Phase.IsFinished():
+		return r.handleRetry(ctx, obj)
+	case obj.Status.TaskID != "":
 		return r.reconcileTask(ctx, obj)
+	default:
+		return r.reconcileSubmission(ctx, obj, patch)
 	}
-	return r.reconcileSubmission(ctx, obj, patch)
 }
 
 // forget drops what the controller keeps in memory for a finished object.
@@ -124,6 +125,7 @@ func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.MaxConcurrentReconciles = 4
 	}
 	r.backoff = newBackoff(r.Backoff)
+	r.targets = newTargetLocks()
 
 	changed := make(chan event.TypedGenericEvent[*eciv1.ContainerCommit], 1024)
 	r.tracker = tracker.New(r.Cloud, func(owner types.NamespacedName) {
@@ -135,22 +137,13 @@ func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &eciv1.ContainerCommit{}, taskIDIndex,
-		func(o client.Object) []string {
-			if id := o.(*eciv1.ContainerCommit).Status.TaskID; id != "" {
-				return []string{id}
-			}
-			return nil
-		}); err != nil {
-		return err
-	}
-
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("containercommit").
 		// Status writes of this controller come back as events too; only
-		// those of unfinished objects need a reconcile.
+		// unfinished objects and retry requests need a reconcile.
 		For(&eciv1.ContainerCommit{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			return !o.(*eciv1.ContainerCommit).Status.Phase.IsFinished()
+			c := o.(*eciv1.ContainerCommit)
+			return !c.Status.Phase.IsFinished() || retryRequested(c)
 		}))).
 		WatchesRawSource(source.Channel(changed, &handler.TypedEnqueueRequestForObject[*eciv1.ContainerCommit]{})).
 		WithOptions(controller.Options{

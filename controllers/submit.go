@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -20,10 +19,18 @@ import (
 
 // reconcileSubmission creates the object's cloud task, exactly once.
 //
-// CommitContainer has no idempotency token, so the controller first records
-// its intent (status.submissionTime) and only then calls. An intent found
-// without a task ID means an earlier call may have created a task whose
-// answer was lost: that task is looked up and adopted before any new call.
+// CommitContainer has no idempotency token, so:
+//   - the controller records its intent (status.submissionTime) before it
+//     calls, and the task ID right after;
+//   - an intent found without a task ID means an earlier call may have
+//     created a task whose answer was lost: that task is looked up in the
+//     cloud and adopted, and only when the cloud shows none after the
+//     adoption grace is the call made again;
+//   - submissions to one container are serialized (one open intent per
+//     container), so that a task found by adoption can only be this
+//     object's;
+//   - every decision that can lead to a call is made on live reads, never
+//     on the cache, which may not yet hold this controller's own writes.
 func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj *eciv1.ContainerCommit, patch *statusPatch) (ctrl.Result, error) {
 	live := &eciv1.ContainerCommit{}
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
@@ -33,22 +40,49 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 		// The cache is behind; the watch brings the newer version shortly.
 		return ctrl.Result{}, nil
 	}
+	if obj.Status.AttemptStartTime == nil {
+		start := obj.CreationTimestamp
+		obj.Status.AttemptStartTime = &start
+	}
 
 	region := obj.Spec.RegionID
 	if region == "" {
 		region = r.DefaultRegion
 	}
 	if region == "" {
-		markFailed(obj, metav1.NewTime(r.now()), eciv1.ReasonRegionUnknown,
-			"spec.regionId is empty and the controller has no --default-region")
-		r.event(obj, corev1.EventTypeWarning, eciv1.ReasonRegionUnknown, "Submit", "spec.regionId is empty and the controller has no --default-region")
+		const msg = "spec.regionId is empty and the controller has no --default-region"
+		markFailed(obj, metav1.NewTime(r.now()), eciv1.ReasonRegionUnknown, msg)
+		r.event(obj, corev1.EventTypeWarning, eciv1.ReasonRegionUnknown, "Submit", msg)
 		return ctrl.Result{}, nil
 	}
+
+	target := targetKey{region: region, group: obj.Spec.ContainerGroupID, container: obj.Spec.ContainerName}
+	if !r.targets.tryLock(target) {
+		// Another worker submits to the same container right now.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	defer r.targets.unlock(target)
 
 	if obj.Status.SubmissionTime != nil {
 		if adopted, wait := r.adopt(ctx, obj); adopted || wait > 0 {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}
+	}
+	if r.deadlinePassed(obj) {
+		msg := fmt.Sprintf("The cloud did not accept the commit within spec.submissionDeadlineSeconds (%ds)", *obj.Spec.SubmissionDeadlineSeconds)
+		if obj.Status.LastError != nil {
+			msg += "; last error: " + describeError(&eci.Error{Code: obj.Status.LastError.Code, Message: obj.Status.LastError.Message, RequestID: obj.Status.LastError.RequestID})
+		}
+		markFailed(obj, metav1.NewTime(r.now()), eciv1.ReasonSubmissionDeadlineExceeded, msg)
+		r.event(obj, corev1.EventTypeWarning, "Failed", "Submit", msg)
+		return ctrl.Result{}, nil
+	}
+	if other, err := r.openIntentOnTarget(ctx, obj, target); err != nil {
+		return ctrl.Result{}, err
+	} else if other != nil {
+		markInProgress(obj, eciv1.PhasePending, eciv1.ReasonTargetBusy, fmt.Sprintf(
+			"Waiting for ContainerCommit %s/%s, whose submission to the same container is unresolved", other.Namespace, other.Name))
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
 
 	obj.Status.RegionID = region
@@ -92,7 +126,7 @@ func (r *ContainerCommitReconciler) persistTaskID(ctx context.Context, obj *eciv
 		live.Status = status
 		*obj = *live
 	}
-	// The next reconcile finds the intent without a task ID and adopts the
+	// The intent stays without a task ID: the next reconcile adopts the
 	// task from the cloud.
 	return err
 }
@@ -128,7 +162,7 @@ func (r *ContainerCommitReconciler) submissionFailed(ctx context.Context, obj *e
 		// Throttled or a server error: the cloud answered, so this call made
 		// no task, and a new call is safe after a pause.
 		obj.Status.SubmissionTime = nil
-		wait := r.backoff.next(obj.UID, e.Kind)
+		wait := r.retryWait(obj, e.Kind)
 		markInProgress(obj, eciv1.PhasePending, reason, fmt.Sprintf("%s; retrying in %s", msg, wait.Round(time.Second)))
 		r.event(obj, corev1.EventTypeWarning, reason, "Submit", msg)
 		log.Info("Commit not accepted; retrying", "code", e.Code, "requestId", e.RequestID, "after", wait)
@@ -136,7 +170,7 @@ func (r *ContainerCommitReconciler) submissionFailed(ctx context.Context, obj *e
 	default:
 		// No answer: the call may have created a task. Keep the intent so
 		// that the next attempt looks for that task before calling again.
-		wait := r.backoff.next(obj.UID, e.Kind)
+		wait := r.retryWait(obj, e.Kind)
 		markInProgress(obj, eciv1.PhaseSubmitting, reason,
 			fmt.Sprintf("%s; the task may exist, checking before any new call in %s", msg, wait.Round(time.Second)))
 		r.event(obj, corev1.EventTypeWarning, reason, "Submit", msg)
@@ -145,22 +179,47 @@ func (r *ContainerCommitReconciler) submissionFailed(ctx context.Context, obj *e
 	}
 }
 
+// retryWait is the backoff for the object, cut short by its deadline.
+func (r *ContainerCommitReconciler) retryWait(obj *eciv1.ContainerCommit, kind eci.Kind) time.Duration {
+	wait := r.backoff.next(obj.UID, kind)
+	if d, ok := r.deadline(obj); ok {
+		wait = max(min(wait, d.Sub(r.now())), 0)
+	}
+	return wait
+}
+
+// deadline returns when the current attempt must have been submitted by.
+func (r *ContainerCommitReconciler) deadline(obj *eciv1.ContainerCommit) (time.Time, bool) {
+	if obj.Spec.SubmissionDeadlineSeconds == nil {
+		return time.Time{}, false
+	}
+	start := obj.CreationTimestamp.Time
+	if obj.Status.AttemptStartTime != nil {
+		start = obj.Status.AttemptStartTime.Time
+	}
+	return start.Add(time.Duration(*obj.Spec.SubmissionDeadlineSeconds) * time.Second), true
+}
+
+func (r *ContainerCommitReconciler) deadlinePassed(obj *eciv1.ContainerCommit) bool {
+	d, ok := r.deadline(obj)
+	return ok && !r.now().Before(d)
+}
+
 // adopt looks for a task that an earlier, unanswered call created. It
 // returns adopted when it found one, or a wait when the cloud may not show
 // it yet. When neither, the intent is cleared and a new call is safe.
 func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.ContainerCommit) (adopted bool, wait time.Duration) {
-	since := obj.Status.SubmissionTime.Add(-r.ClockSkew)
-	task, err := r.findUnclaimedTask(ctx, obj, since)
+	task, err := r.findUnclaimedTask(ctx, obj)
 	if err != nil {
 		e := eci.AsError(err)
 		recordCloudError(obj, e)
-		wait := r.backoff.next(obj.UID, e.Kind)
 		markInProgress(obj, eciv1.PhaseSubmitting, reasonFor(e.Kind, eciv1.ReasonCloudUnavailable),
 			"Looking for the task of an unanswered CommitContainer call failed: "+describeError(e))
-		return false, wait
+		return false, r.backoff.next(obj.UID, e.Kind)
 	}
 	if task != nil {
-		r.taskCreated(ctx, obj, task.TaskID, "", "TaskAdopted",
+		r.backoff.reset(obj.UID)
+		r.taskCreated(ctx, obj, task.TaskID, "", eciv1.ReasonTaskAdopted,
 			fmt.Sprintf("Commit task %s adopted: created by an earlier call whose answer was lost", task.TaskID))
 		return true, 0
 	}
@@ -169,15 +228,21 @@ func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.Contai
 			"Waiting for the cloud to show the task of an unanswered CommitContainer call")
 		return false, min(r.AdoptionGrace-waited, 5*time.Second)
 	}
-	logf.FromContext(ctx).Info("No task found for the unanswered call; submitting again", "since", since)
+	logf.FromContext(ctx).Info("No task found for the unanswered call; it may be made again", "submissionTime", obj.Status.SubmissionTime)
 	obj.Status.SubmissionTime = nil
 	return false, 0
 }
 
-// findUnclaimedTask returns the oldest task of the object's container
-// created at or after since that no other ContainerCommit holds.
-func (r *ContainerCommitReconciler) findUnclaimedTask(ctx context.Context, obj *eciv1.ContainerCommit, since time.Time) (*eci.Task, error) {
-	var found []eci.Task
+// findUnclaimedTask returns the task that the object's open intent created,
+// if the cloud shows it: a task of the same container, created no earlier
+// than the intent (less the allowed clock skew), that no ContainerCommit
+// holds and that no earlier attempt of this object made. Tasks created
+// after the intent are preferred; of those created within the skew window
+// before it, the latest.
+func (r *ContainerCommitReconciler) findUnclaimedTask(ctx context.Context, obj *eciv1.ContainerCommit) (*eci.Task, error) {
+	intent := obj.Status.SubmissionTime.Time
+	earliest := intent.Add(-r.ClockSkew)
+	var after, skewed []eci.Task
 	req := eci.DescribeRequest{RegionID: obj.Status.RegionID, ContainerGroupID: obj.Spec.ContainerGroupID, MaxResults: eci.MaxDescribeResults}
 	for {
 		page, err := r.Cloud.DescribeCommitContainerTasks(ctx, req)
@@ -185,8 +250,12 @@ func (r *ContainerCommitReconciler) findUnclaimedTask(ctx context.Context, obj *
 			return nil, err
 		}
 		for _, t := range page.Tasks {
-			if t.ContainerName == obj.Spec.ContainerName && !t.CreationTime.Before(since) {
-				found = append(found, t)
+			switch {
+			case t.ContainerName != obj.Spec.ContainerName || t.CreationTime.Before(earliest) || ownedEarlier(obj, t.TaskID):
+			case t.CreationTime.Before(intent.Truncate(time.Second)):
+				skewed = append(skewed, t)
+			default:
+				after = append(after, t)
 			}
 		}
 		if page.NextToken == "" || len(page.Tasks) == 0 {
@@ -194,30 +263,49 @@ func (r *ContainerCommitReconciler) findUnclaimedTask(ctx context.Context, obj *
 		}
 		req.NextToken = page.NextToken
 	}
-	slices.SortFunc(found, func(a, b eci.Task) int { return a.CreationTime.Compare(b.CreationTime) })
-	for i := range found {
-		claimed, err := r.claimedByOther(ctx, obj.UID, found[i].TaskID)
+	slices.SortFunc(after, func(a, b eci.Task) int { return a.CreationTime.Compare(b.CreationTime) })
+	slices.SortFunc(skewed, func(a, b eci.Task) int { return b.CreationTime.Compare(a.CreationTime) })
+	for _, t := range append(after, skewed...) {
+		claimed, err := r.claimed(ctx, t.TaskID)
 		if err != nil {
 			return nil, err
 		}
 		if !claimed {
-			return &found[i], nil
+			return &t, nil
 		}
 	}
 	return nil, nil
 }
 
-func (r *ContainerCommitReconciler) claimedByOther(ctx context.Context, self types.UID, taskID string) (bool, error) {
+func ownedEarlier(obj *eciv1.ContainerCommit, taskID string) bool {
+	return slices.ContainsFunc(obj.Status.History, func(a eciv1.AttemptRecord) bool { return a.TaskID == taskID })
+}
+
+// claimed reports whether a ContainerCommit holds the task, reading the API
+// server itself (through the CRD's selectable field status.taskId).
+func (r *ContainerCommitReconciler) claimed(ctx context.Context, taskID string) (bool, error) {
 	var holders eciv1.ContainerCommitList
-	if err := r.List(ctx, &holders, client.MatchingFields{taskIDIndex: taskID}); err != nil {
+	if err := r.APIReader.List(ctx, &holders, client.MatchingFields{"status.taskId": taskID}); err != nil {
 		return false, err
 	}
-	for _, h := range holders.Items {
-		if h.UID != self {
-			return true, nil
+	return len(holders.Items) > 0, nil
+}
+
+// openIntentOnTarget returns another ContainerCommit whose submission to the
+// same container is unresolved (an intent without a task ID), if any.
+func (r *ContainerCommitReconciler) openIntentOnTarget(ctx context.Context, obj *eciv1.ContainerCommit, t targetKey) (*eciv1.ContainerCommit, error) {
+	var same eciv1.ContainerCommitList
+	if err := r.APIReader.List(ctx, &same, client.MatchingFields{"spec.containerGroupId": t.group}); err != nil {
+		return nil, err
+	}
+	for i := range same.Items {
+		o := &same.Items[i]
+		if o.UID != obj.UID && o.Spec.ContainerName == t.container && o.Status.RegionID == t.region &&
+			o.Status.SubmissionTime != nil && o.Status.TaskID == "" && !o.Status.Phase.IsFinished() {
+			return o, nil
 		}
 	}
-	return false, nil
+	return nil, nil
 }
 
 func commitRequest(obj *eciv1.ContainerCommit, region string) eci.CommitRequest {

@@ -37,7 +37,7 @@ func (r *ContainerCommitReconciler) reconcileTask(ctx context.Context, obj *eciv
 	case obs.Missing:
 		r.tracker.Forget(key)
 		msg := fmt.Sprintf("The cloud does not know task %s", obj.Status.TaskID)
-		markFailed(obj, metav1.NewTime(r.now()), "TaskNotFound", msg)
+		markFailed(obj, metav1.NewTime(r.now()), eciv1.ReasonTaskNotFound, msg)
 		r.event(obj, corev1.EventTypeWarning, "Failed", "Track", msg)
 		return ctrl.Result{}, nil
 	}

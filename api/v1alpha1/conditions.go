@@ -43,4 +43,19 @@ const (
 	ReasonThrottled = "Throttled"
 	// ReasonRegionUnknown: neither spec.regionId nor --default-region is set.
 	ReasonRegionUnknown = "RegionUnknown"
+	// ReasonTaskAdopted: the task of a CommitContainer call whose answer was
+	// lost was found in the cloud and recorded.
+	ReasonTaskAdopted = "TaskAdopted"
+	// ReasonTaskNotFound: the cloud no longer knows the recorded task.
+	ReasonTaskNotFound = "TaskNotFound"
+	// ReasonSubmissionDeadlineExceeded: spec.submissionDeadlineSeconds passed
+	// before the cloud accepted the commit.
+	ReasonSubmissionDeadlineExceeded = "SubmissionDeadlineExceeded"
+	// ReasonTargetBusy: another ContainerCommit's submission to the same
+	// container is unresolved; submissions to one container are serialized
+	// so that a task whose answer was lost can be told apart.
+	ReasonTargetBusy = "TargetBusy"
+	// ReasonRetryRequested: a new attempt was started by the
+	// RetryRequestedAnnotation.
+	ReasonRetryRequested = "RetryRequested"
 )

@@ -45,6 +45,15 @@ type ContainerCommitSpec struct {
 	// Arn is the RAM role that authorises ECI to push to the repository.
 	// +optional
 	Arn *RoleAuthorization `json:"arn,omitempty"`
+
+	// SubmissionDeadlineSeconds bounds how long the controller keeps
+	// retrying to submit the commit (throttling, cloud errors) before it
+	// fails the attempt with reason SubmissionDeadlineExceeded. A task that
+	// the cloud already runs is always followed to its end. Unset means no
+	// deadline.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	SubmissionDeadlineSeconds *int64 `json:"submissionDeadlineSeconds,omitempty"`
 }
 
 // ImageSpec is the image that the commit produces.
@@ -173,7 +182,46 @@ type CloudError struct {
 	RequestID string `json:"requestId,omitempty"`
 }
 
+// AttemptRecord summarises an earlier attempt of a ContainerCommit that was
+// re-run with the RetryRequestedAnnotation.
+type AttemptRecord struct {
+	// Attempt numbers the attempt, from 0.
+	Attempt int32 `json:"attempt"`
+	// Phase is the attempt's final phase.
+	Phase Phase `json:"phase"`
+	// TaskID is the attempt's cloud task, if one was created.
+	// +optional
+	TaskID string `json:"taskId,omitempty"`
+	// RequestID is the request that created the task.
+	// +optional
+	RequestID string `json:"requestId,omitempty"`
+	// Reason and Message are those of the attempt's final Ready condition.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
+	// LastError is the attempt's last cloud error.
+	// +optional
+	LastError *CloudError `json:"lastError,omitempty"`
+	// SubmissionTime and CompletionTime bound the attempt.
+	// +optional
+	SubmissionTime *metav1.Time `json:"submissionTime,omitempty"`
+	// +optional
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+}
+
+// RetryRequestedAnnotation re-runs a Failed ContainerCommit when set to a
+// new value (by convention the current time, as in
+// `kubectl annotate containercommit NAME eci.containercommit.dev/requestedAt="$(date +%s)" --overwrite`).
+// The failed attempt moves to status.history and a new attempt follows the
+// same exactly-once rules.
+const RetryRequestedAnnotation = "eci.containercommit.dev/requestedAt"
+
+// MaxAttemptHistory is how many earlier attempts status.history keeps.
+const MaxAttemptHistory = 10
+
 // ContainerCommitStatus is the observed state of a ContainerCommit.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.taskId) || size(oldSelf.taskId) == 0 || (has(self.taskId) && self.taskId == oldSelf.taskId) || (has(self.attempt) ? self.attempt : 0) > (has(oldSelf.attempt) ? oldSelf.attempt : 0)",message="status.taskId cannot change within an attempt: a recorded commit task is never replaced"
 type ContainerCommitStatus struct {
 	// ObservedGeneration is the generation of the spec last acted on.
 	// +optional
@@ -233,6 +281,27 @@ type ContainerCommitStatus struct {
 	// +optional
 	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
 
+	// AttemptStartTime is when the current attempt began: creation for the
+	// first attempt, the handling of the retry request for later ones.
+	// +optional
+	AttemptStartTime *metav1.Time `json:"attemptStartTime,omitempty"`
+
+	// Attempt numbers the current attempt, from 0; it grows each time a
+	// Failed commit is re-run with the RetryRequestedAnnotation.
+	// +optional
+	Attempt int32 `json:"attempt,omitempty"`
+
+	// LastHandledRequestedAt is the value of the RetryRequestedAnnotation
+	// that started the current attempt.
+	// +optional
+	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
+
+	// History lists earlier attempts, oldest first, at most 10.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	History []AttemptRecord `json:"history,omitempty"`
+
 	// Conditions: Ready summarises the commit; Reconciling and Stalled follow
 	// the kstatus conventions; Submitted says whether the cloud task exists.
 	// +optional
@@ -248,6 +317,9 @@ type ContainerCommitStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ccommit;ccommits,categories=eci
+// +kubebuilder:selectablefield:JSONPath=`.spec.containerGroupId`
+// +kubebuilder:selectablefield:JSONPath=`.status.taskId`
+// +kubebuilder:selectablefield:JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Progress",type=string,JSONPath=`.status.progress`
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.status.image`

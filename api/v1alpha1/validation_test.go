@@ -171,3 +171,45 @@ func TestSpecIsImmutableButStatusIsNot(t *testing.T) {
 		t.Fatalf("metadata update rejected: %v", err)
 	}
 }
+
+func TestRecordedTaskIDIsNeverReplacedWithinAnAttempt(t *testing.T) {
+	ctx := context.Background()
+	obj := valid("task-id-immutable")
+	if err := k8s.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	obj.Status.TaskID = "t-first"
+	if err := k8s.Status().Update(ctx, obj); err != nil {
+		t.Fatalf("recording a task ID: %v", err)
+	}
+	obj.Status.TaskID = "t-second"
+	err := k8s.Status().Update(ctx, obj)
+	if err == nil || !strings.Contains(err.Error(), "status.taskId cannot change within an attempt") {
+		t.Fatalf("replacing the task ID: want a rejection, got %v", err)
+	}
+	obj.Status.TaskID = ""
+	if err := k8s.Status().Update(ctx, obj); err == nil {
+		t.Fatal("clearing the task ID within an attempt was accepted")
+	}
+	obj.Status.Attempt = 1
+	obj.Status.TaskID = ""
+	if err := k8s.Status().Update(ctx, obj); err != nil {
+		t.Fatalf("a new attempt without a task: %v", err)
+	}
+}
+
+func TestSelectableFieldsFilterLists(t *testing.T) {
+	ctx := context.Background()
+	obj := valid("selectable")
+	obj.Spec.ContainerGroupID = "eci-selectable0001"
+	if err := k8s.Create(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	var list eciv1.ContainerCommitList
+	if err := k8s.List(ctx, &list, client.MatchingFields{"spec.containerGroupId": "eci-selectable0001"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 1 || list.Items[0].Name != "selectable" {
+		t.Fatalf("field selector returned %d items", len(list.Items))
+	}
+}

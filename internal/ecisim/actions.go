@@ -1,6 +1,7 @@
 package ecisim
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -24,7 +25,7 @@ func invalid(name, value string) *apiError {
 	return errorf(http.StatusBadRequest, "InvalidParameter", "%s %q is not valid", name, value)
 }
 
-func (s *Server) commitContainer(p url.Values) (map[string]any, *apiError) {
+func (s *Server) commitContainer(p url.Values, hideFor time.Duration) (map[string]any, *apiError) {
 	for _, name := range []string{"RegionId", "ContainerGroupId", "ContainerName", "Image.Repository"} {
 		if p.Get(name) == "" {
 			return nil, missing(name)
@@ -65,6 +66,8 @@ func (s *Server) commitContainer(p url.Values) (map[string]any, *apiError) {
 		Tag:              p.Get("Image.Tag"),
 		Params:           cloneValues(p),
 		Created:          s.opts.Clock(),
+		hiddenUntil:      s.opts.Clock().Add(hideFor),
+		phaseDuration:    cmp.Or(g.PhaseDuration, s.opts.PhaseDuration),
 		failAtPhase:      g.FailAtPhase,
 		failMessage:      g.FailMessage,
 	}
@@ -126,7 +129,7 @@ func (s *Server) describeCommitContainerTask(p url.Values) (map[string]any, *api
 	}
 	for _, id := range ids {
 		t, ok := s.tasks[id]
-		if !ok || t.Region != region || (groupID != "" && t.ContainerGroupID != groupID) {
+		if !ok || t.Region != region || (groupID != "" && t.ContainerGroupID != groupID) || s.opts.Clock().Before(t.hiddenUntil) {
 			continue
 		}
 		v := s.view(t)
@@ -191,7 +194,7 @@ type phaseView struct {
 // and a scripted failure ends the task in its phase.
 func (s *Server) view(t *Task) taskView {
 	elapsed := s.opts.Clock().Sub(t.Created)
-	d := s.opts.PhaseDuration
+	d := t.phaseDuration
 	v := taskView{
 		TaskID:           t.ID,
 		TaskStatus:       "Running",

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -46,6 +47,8 @@ type ContainerGroup struct {
 	// this instance fail in that phase with FailMessage.
 	FailAtPhase string
 	FailMessage string
+	// PhaseDuration, when set, replaces the server's for this instance's tasks.
+	PhaseDuration time.Duration
 	// UnsupportedVolume makes CommitContainer answer InvalidVolumeType.
 	UnsupportedVolume bool
 	// CommitUnsupported makes CommitContainer answer InvalidAction.
@@ -64,6 +67,13 @@ type Fault struct {
 	// connection without an answer, like a response lost on the network.
 	// Code, HTTPStatus and Message are ignored.
 	DropResponse bool
+	// DropRequest closes the connection without applying the call, like a
+	// request lost on its way. Code, HTTPStatus and Message are ignored.
+	DropRequest bool
+	// HideFor keeps a task that the call creates out of
+	// DescribeCommitContainerTask answers for a while, like a cloud whose
+	// read side lags its write side.
+	HideFor time.Duration
 	// Times is how many calls get the fault; 0 means one.
 	Times int
 }
@@ -79,6 +89,8 @@ type Task struct {
 	Tag              string
 	Params           url.Values
 	Created          time.Time
+	hiddenUntil      time.Time
+	phaseDuration    time.Duration
 	failAtPhase      string
 	failMessage      string
 }
@@ -97,18 +109,20 @@ type Options struct {
 type Server struct {
 	opts Options
 
-	mu      sync.Mutex
-	creds   map[string]Credential
-	groups  map[string]*ContainerGroup
-	tasks   map[string]*Task
-	order   []string
-	faults  []Fault
-	latency time.Duration
-	calls   map[string]int
-	errors  map[string]int
-	nonces  map[string]time.Time
-	seq     int
-	dropped int
+	mu       sync.Mutex
+	creds    map[string]Credential
+	groups   map[string]*ContainerGroup
+	tasks    map[string]*Task
+	order    []string
+	faults   []Fault
+	latency  time.Duration
+	calls    map[string]int
+	errors   map[string]int
+	nonces   map[string]time.Time
+	seq      int
+	dropped  int
+	chaos    *chaos
+	injected map[string]int
 }
 
 // New returns a simulator with no credentials, instances or tasks.
@@ -130,6 +144,8 @@ func New(opts Options) *Server {
 		calls:  map[string]int{},
 		errors: map[string]int{},
 		nonces: map[string]time.Time{},
+
+		injected: map[string]int{},
 	}
 }
 
@@ -234,7 +250,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls[action]++
-	latency := s.latency
+	latency := s.latency + s.chaos.latency()
 	s.mu.Unlock()
 	if latency > 0 {
 		time.Sleep(latency)
@@ -265,7 +281,14 @@ func (s *Server) handle(method, action string, params url.Values) (body map[stri
 		return nil, false, err
 	}
 	fault, faulty := s.takeFault(action)
-	if faulty && !fault.DropResponse {
+	switch {
+	case faulty && fault.DropRequest:
+		s.injected["DropRequest"]++
+		return nil, true, nil
+	case faulty && fault.DropResponse:
+		s.injected["DropResponse"]++
+	case faulty:
+		s.injected[fault.Code]++
 		return nil, false, fault.answer()
 	}
 	if v := params.Get("Version"); v != APIVersion {
@@ -276,13 +299,13 @@ func (s *Server) handle(method, action string, params url.Values) (body map[stri
 	}
 	switch action {
 	case "CommitContainer":
-		body, err = s.commitContainer(params)
+		body, err = s.commitContainer(params, fault.HideFor)
 	case "DescribeCommitContainerTask":
 		body, err = s.describeCommitContainerTask(params)
 	default:
 		err = errorf(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
 	}
-	return body, faulty, err
+	return body, faulty && fault.DropResponse, err
 }
 
 // dropResponse closes the connection without writing an answer.
@@ -359,7 +382,8 @@ func (s *Server) forgetOldNonces(now time.Time) {
 	}
 }
 
-// takeFault returns the first queued fault for action, if any, using it up.
+// takeFault returns the first queued fault for action, if any, using it up,
+// or else a random one when chaos is on.
 func (s *Server) takeFault(action string) (Fault, bool) {
 	for i := range s.faults {
 		f := s.faults[i]
@@ -372,7 +396,34 @@ func (s *Server) takeFault(action string) (Fault, bool) {
 		}
 		return f, true
 	}
-	return Fault{}, false
+	return s.chaos.fault(action)
+}
+
+// ForgetTask deletes a task, as if the cloud had lost it.
+func (s *Server) ForgetTask(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tasks, id)
+	s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == id })
+}
+
+// ClearFaults drops every queued fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Injected returns how many faults of each kind were served: error codes,
+// "DropRequest" and "DropResponse".
+func (s *Server) Injected() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.injected))
+	for k, v := range s.injected {
+		out[k] = v
+	}
+	return out
 }
 
 func (f Fault) answer() *apiError {

@@ -364,3 +364,78 @@ func TestMalformedQueryIsRejected(t *testing.T) {
 		t.Fatalf("status %d, want 400", resp.StatusCode)
 	}
 }
+
+func TestDroppedRequestHasNoEffect(t *testing.T) {
+	f := newFixture(t)
+	f.sim.Inject(Fault{Action: "CommitContainer", DropRequest: true})
+	p := f.signed("CommitContainer", commitParams, testSecret)
+	if resp, err := http.Post(f.srv.URL+"/?"+p.Encode(), "application/x-www-form-urlencoded", nil); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("got an answer %d, want a closed connection", resp.StatusCode)
+	}
+	if len(f.sim.Tasks()) != 0 || f.sim.Injected()["DropRequest"] != 1 {
+		t.Fatalf("tasks %d injected %v", len(f.sim.Tasks()), f.sim.Injected())
+	}
+}
+
+func TestHiddenTasksAppearLater(t *testing.T) {
+	f := newFixture(t)
+	f.sim.Inject(Fault{Action: "CommitContainer", HideFor: 5 * time.Second, Code: "unused", DropResponse: true})
+	p := f.signed("CommitContainer", commitParams, testSecret)
+	if resp, err := http.Post(f.srv.URL+"/?"+p.Encode(), "application/x-www-form-urlencoded", nil); err == nil {
+		_ = resp.Body.Close()
+	}
+	byGroup := map[string]string{"RegionId": "cn-hangzhou", "ContainerGroupId": "eci-1"}
+	if a := f.post(t, f.signed("DescribeCommitContainerTask", byGroup, testSecret)); a.body["TotalCount"].(float64) != 0 {
+		t.Fatalf("hidden task shown: %v", a.body)
+	}
+	f.now = f.now.Add(5 * time.Second)
+	if a := f.post(t, f.signed("DescribeCommitContainerTask", byGroup, testSecret)); a.body["TotalCount"].(float64) != 1 {
+		t.Fatalf("task still hidden: %v", a.body)
+	}
+}
+
+func TestForgetTaskAndClearFaults(t *testing.T) {
+	f := newFixture(t)
+	id := f.post(t, f.signed("CommitContainer", commitParams, testSecret)).body["TaskId"].(string)
+	f.sim.ForgetTask(id)
+	if len(f.sim.Tasks()) != 0 {
+		t.Fatal("task not forgotten")
+	}
+	f.sim.Inject(Fault{Code: "InternalError", Times: 5})
+	f.sim.ClearFaults()
+	if a := f.post(t, f.signed("CommitContainer", commitParams, testSecret)); a.status != 200 {
+		t.Fatalf("fault survived ClearFaults: %v", a.body)
+	}
+}
+
+func TestChaosInjectsEveryKindAtItsRate(t *testing.T) {
+	f := newFixture(t)
+	f.sim.SetChaos(Chaos{Actions: []string{"CommitContainer"}, ThrottleRate: 0.2, ServerErrorRate: 0.2, DropRequestRate: 0.1, DropResponseRate: 0.1, Seed: 7})
+	const n = 400
+	for range n {
+		p := f.signed("CommitContainer", commitParams, testSecret)
+		if resp, err := http.Post(f.srv.URL+"/?"+p.Encode(), "application/x-www-form-urlencoded", nil); err == nil {
+			_ = resp.Body.Close()
+		}
+	}
+	got := f.sim.Injected()
+	for kind, rate := range map[string]float64{"Throttling.User": 0.2, "ServiceUnavailable": 0.2, "DropRequest": 0.1, "DropResponse": 0.1} {
+		if want := rate * n; float64(got[kind]) < want/2 || float64(got[kind]) > want*1.5 {
+			t.Errorf("%s injected %d times, want about %.0f", kind, got[kind], want)
+		}
+	}
+	if tasks := len(f.sim.Tasks()); tasks != n-got["Throttling.User"]-got["ServiceUnavailable"]-got["DropRequest"] {
+		t.Errorf("%d tasks for %d calls and faults %v", tasks, n, got)
+	}
+	// Other actions are left alone, and the zero Chaos turns it off.
+	if a := f.post(t, f.signed("DescribeCommitContainerTask", map[string]string{"RegionId": "cn-hangzhou", "ContainerGroupId": "eci-1"}, testSecret)); a.status != 200 {
+		t.Fatalf("describe hit by chaos: %v", a.body)
+	}
+	f.sim.SetChaos(Chaos{})
+	for range 20 {
+		if a := f.post(t, f.signed("CommitContainer", commitParams, testSecret)); a.status != 200 {
+			t.Fatalf("chaos still on: %v", a.body)
+		}
+	}
+}
