@@ -26,6 +26,10 @@ type options struct {
 	metricsAddr, probeAddr  string
 	leaderElect             bool
 	leaderElectionNamespace string
+	leaseDuration           time.Duration
+	renewDeadline           time.Duration
+	retryPeriod             time.Duration
+	backoff                 controllers.BackoffOptions
 	eciEndpoint, eciNetwork string
 	eciTimeout              time.Duration
 	defaultRegion           string
@@ -38,8 +42,15 @@ func main() {
 	var o options
 	flag.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Address the metrics endpoint binds to; 0 disables it.")
 	flag.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the health probes bind to.")
-	flag.BoolVar(&o.leaderElect, "leader-elect", false, "Elect a leader so that only one replica acts at a time.")
+	flag.BoolVar(&o.leaderElect, "leader-elect", inCluster(), "Elect a leader so that only one replica acts at a time. On by default when running in a cluster.")
 	flag.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election lease; defaults to the pod's namespace.")
+	flag.DurationVar(&o.leaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long a lease lasts without renewal: the longest a dead leader's work waits for a new one.")
+	flag.DurationVar(&o.renewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader tries to renew before it stops acting.")
+	flag.DurationVar(&o.retryPeriod, "leader-elect-retry-period", 2*time.Second, "How often candidates try to acquire or renew the lease.")
+	flag.DurationVar(&o.backoff.TransientBase, "retry-base-delay", time.Second, "First wait before retrying a cloud call that failed transiently; it doubles per failure.")
+	flag.DurationVar(&o.backoff.TransientMax, "retry-max-delay", 2*time.Minute, "Longest wait before retrying a transient failure.")
+	flag.DurationVar(&o.backoff.ThrottledBase, "throttle-base-delay", 5*time.Second, "First wait before retrying a throttled cloud call; it doubles per failure.")
+	flag.DurationVar(&o.backoff.ThrottledMax, "throttle-max-delay", 5*time.Minute, "Longest wait before retrying a throttled call.")
 	flag.StringVar(&o.eciEndpoint, "eci-endpoint", "", "ECI endpoint URL used for every region, such as http://127.0.0.1:18080 for the simulator. Empty derives https://eci[-vpc].<region>.aliyuncs.com.")
 	flag.StringVar(&o.eciNetwork, "eci-network", "public", "Regional endpoint family when --eci-endpoint is empty: public or vpc.")
 	flag.DurationVar(&o.eciTimeout, "eci-timeout", 30*time.Second, "Timeout of one ECI API call.")
@@ -80,6 +91,9 @@ func run(o options) error {
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "eci-commit-operator.eci.containercommit.dev",
 		LeaderElectionNamespace: o.leaderElectionNamespace,
+		LeaseDuration:           &o.leaseDuration,
+		RenewDeadline:           &o.renewDeadline,
+		RetryPeriod:             &o.retryPeriod,
 		// A new leader must not act while the old one might still be
 		// submitting: release the lease only on a clean shutdown.
 		LeaderElectionReleaseOnCancel: true,
@@ -96,6 +110,7 @@ func run(o options) error {
 		DefaultRegion:           o.defaultRegion,
 		TrackerOptions:          tracker.Options{MinInterval: o.trackMin, MaxInterval: o.trackMax},
 		AdoptionGrace:           o.adoptionGrace,
+		Backoff:                 o.backoff,
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
@@ -111,6 +126,9 @@ func run(o options) error {
 	ctrl.Log.Info("Starting manager", "eciEndpoint", o.eciEndpoint, "eciNetwork", o.eciNetwork, "defaultRegion", o.defaultRegion)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
+
+// inCluster reports whether the process runs in a Kubernetes pod.
+func inCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
 
 func newCloudClient(o options) (eci.Client, error) {
 	opts := eci.Options{Network: eci.Network(o.eciNetwork), Timeout: o.eciTimeout}
