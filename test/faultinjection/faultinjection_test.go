@@ -351,4 +351,3 @@ func (r *replica) dumpTail(t *testing.T) {
 	}
 	t.Logf("last lines of replica %s:\n%s", r.name, bytes.Join(lines, []byte("\n")))
 }
-
