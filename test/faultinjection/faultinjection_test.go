@@ -141,7 +141,7 @@ func TestExactlyOnceUnderKillsAndFaults(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after %s: %d of %d objects finished, %d kills", time.Since(start).Round(time.Second), finished, total, kills)
 		}
-		time.Sleep(time.Second + rand.N(1500*time.Millisecond)) //nolint:gosec // test timing
+		time.Sleep(time.Second + rand.N(1500*time.Millisecond))
 		if kills < minKills {
 			r := replicas[kills%len(replicas)]
 			r.kill()
