@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -19,6 +21,7 @@ import (
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
 	"github.com/eci-commit-operator/eci-commit-operator/controllers"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/eci"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/metrics"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/tracker"
 )
 
@@ -35,6 +38,9 @@ type options struct {
 	defaultRegion           string
 	maxConcurrentReconciles int
 	trackMin, trackMax      time.Duration
+	trackBatch              int
+	cloudQPS                float64
+	cloudBurst              int
 	adoptionGrace           time.Duration
 }
 
@@ -58,6 +64,9 @@ func main() {
 	flag.IntVar(&o.maxConcurrentReconciles, "max-concurrent-reconciles", 4, "ContainerCommits reconciled in parallel.")
 	flag.DurationVar(&o.trackMin, "tracking-min-interval", 2*time.Second, "Poll interval of a young commit task.")
 	flag.DurationVar(&o.trackMax, "tracking-max-interval", 30*time.Second, "Longest poll interval of an old commit task.")
+	flag.IntVar(&o.trackBatch, "tracking-batch-size", eci.MaxDescribeResults, "Task IDs per DescribeCommitContainerTask call (at most 50; 1 turns sharing off, for comparison only).")
+	flag.Float64Var(&o.cloudQPS, "cloud-qps", 20, "Most ECI API calls per second to one region, submissions and tracking together.")
+	flag.IntVar(&o.cloudBurst, "cloud-burst", 10, "ECI API calls that may go at once to one region after a quiet spell.")
 	flag.DurationVar(&o.adoptionGrace, "adoption-grace", 30*time.Second, "How long to look for the task of an unanswered CommitContainer call before calling again.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -85,7 +94,11 @@ func run(o options) error {
 	}
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                  scheme,
+		Scheme: scheme,
+		Cache: cache.Options{
+			DefaultTransform: cache.TransformStripManagedFields(),
+			ByObject:         map[client.Object]cache.ByObject{&eciv1.ContainerCommit{}: {Transform: controllers.TrimForCache}},
+		},
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
@@ -108,7 +121,7 @@ func run(o options) error {
 		Cloud:                   cloud,
 		Recorder:                mgr.GetEventRecorder(controllers.ControllerName),
 		DefaultRegion:           o.defaultRegion,
-		TrackerOptions:          tracker.Options{MinInterval: o.trackMin, MaxInterval: o.trackMax},
+		TrackerOptions:          tracker.Options{MinInterval: o.trackMin, MaxInterval: o.trackMax, BatchSize: o.trackBatch},
 		AdoptionGrace:           o.adoptionGrace,
 		Backoff:                 o.backoff,
 		MaxConcurrentReconciles: o.maxConcurrentReconciles,
@@ -116,6 +129,7 @@ func run(o options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the controller: %w", err)
 	}
+	metrics.Register(r.TrackedTasks)
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
@@ -139,5 +153,16 @@ func newCloudClient(o options) (eci.Client, error) {
 		}
 		opts.Endpoint = u
 	}
-	return eci.NewClient(opts)
+	if o.cloudQPS <= 0 {
+		return nil, fmt.Errorf("--cloud-qps must be positive, got %v", o.cloudQPS)
+	}
+	sdkClient, err := eci.NewClient(opts)
+	if err != nil {
+		return nil, err
+	}
+	// The rate limiter is outermost so that latency metrics time the cloud,
+	// not the wait for a token.
+	return eci.WithRateLimit(metrics.InstrumentClient(sdkClient), eci.RateLimitOptions{
+		QPS: o.cloudQPS, Burst: o.cloudBurst, OnWait: metrics.ObserveRateLimiterWait,
+	}), nil
 }

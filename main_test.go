@@ -21,11 +21,14 @@ func TestManagerDoesNotLinkTestCode(t *testing.T) {
 
 func TestEndpointFlagMustBeAURL(t *testing.T) {
 	for _, bad := range []string{"127.0.0.1:18080", "eci.cn-hangzhou.aliyuncs.com", "ftp://host"} {
-		if _, err := newCloudClient(options{eciEndpoint: bad, eciNetwork: "public"}); err == nil {
+		if _, err := newCloudClient(options{eciEndpoint: bad, eciNetwork: "public", cloudQPS: 1}); err == nil {
 			t.Errorf("--eci-endpoint %q accepted", bad)
 		}
 	}
-	if _, err := newCloudClient(options{eciEndpoint: "http://127.0.0.1:18080", eciNetwork: "public"}); err != nil {
+	if _, err := newCloudClient(options{eciEndpoint: "http://127.0.0.1:18080", eciNetwork: "public", cloudQPS: 1}); err != nil {
 		t.Errorf("a plain-HTTP simulator URL rejected: %v", err)
+	}
+	if _, err := newCloudClient(options{eciNetwork: "public", cloudQPS: 0}); err == nil {
+		t.Error("--cloud-qps 0 accepted")
 	}
 }

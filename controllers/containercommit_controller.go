@@ -73,9 +73,18 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	if obj.Status.Phase.IsFinished() && !retryRequested(obj) {
+	if obj.Status.Phase.IsFinished() {
 		r.forget(obj)
-		return ctrl.Result{}, nil
+		if !retryRequested(obj) {
+			return ctrl.Result{}, nil
+		}
+		// The cache keeps little of finished objects: act on a live read.
+		if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		if !obj.Status.Phase.IsFinished() || !retryRequested(obj) {
+			return ctrl.Result{}, nil
+		}
 	}
 	if obj.Status.TaskID != "" {
 		ctx = logf.IntoContext(ctx, logf.FromContext(ctx).WithValues("taskId", obj.Status.TaskID))
@@ -90,7 +99,7 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	switch {
 	case obj.Status.Phase.IsFinished():
-		return r.handleRetry(ctx, obj)
+		return r.handleRetry(ctx, obj), nil
 	case obj.Status.TaskID != "":
 		return r.reconcileTask(ctx, obj)
 	default:

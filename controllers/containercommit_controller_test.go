@@ -5,18 +5,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/ecisim"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/metrics"
 )
 
 func TestCommitSucceedsWithExactlyOneCommitCall(t *testing.T) {
 	tg := newTarget(t)
+	started := testutil.ToFloat64(metrics.CommitsStarted)
+	succeeded := testutil.ToFloat64(metrics.CommitsFinished.WithLabelValues("succeeded", eciv1.ReasonSucceeded))
 	obj := tg.commit("save")
 	create(t, obj)
 	got := waitForPhase(t, obj, eciv1.PhaseSucceeded, 20*time.Second)
 	settle()
+
+	if d := testutil.ToFloat64(metrics.CommitsStarted) - started; d != 1 {
+		t.Errorf("commits_started_total grew by %v, want 1", d)
+	}
+	if d := testutil.ToFloat64(metrics.CommitsFinished.WithLabelValues("succeeded", eciv1.ReasonSucceeded)) - succeeded; d != 1 {
+		t.Errorf("commits_finished_total{succeeded} grew by %v, want 1", d)
+	}
 
 	tasks := tasksOf(tg.group)
 	if len(tasks) != 1 {

@@ -23,14 +23,13 @@ func retryRequested(obj *eciv1.ContainerCommit) bool {
 // handleRetry starts a new attempt of a Failed commit: the failed attempt
 // moves to status.history and the new one starts from Pending. Succeeded
 // commits are final; a request on one is acknowledged and ignored.
-func (r *ContainerCommitReconciler) handleRetry(ctx context.Context, obj *eciv1.ContainerCommit) (ctrl.Result, error) {
+func (r *ContainerCommitReconciler) handleRetry(ctx context.Context, obj *eciv1.ContainerCommit) ctrl.Result {
 	requestedAt := obj.Annotations[eciv1.RetryRequestedAnnotation]
 	if obj.Status.Phase != eciv1.PhaseFailed {
 		obj.Status.LastHandledRequestedAt = requestedAt
 		r.event(obj, corev1.EventTypeNormal, "RetryIgnored", "Retry", "Only a Failed ContainerCommit can be re-run; this one "+string(obj.Status.Phase))
-		return ctrl.Result{}, nil
+		return ctrl.Result{}
 	}
-	r.forget(obj)
 
 	s := obj.Status
 	record := eciv1.AttemptRecord{
@@ -56,5 +55,5 @@ func (r *ContainerCommitReconciler) handleRetry(ctx context.Context, obj *eciv1.
 	markInProgress(obj, eciv1.PhasePending, eciv1.ReasonRetryRequested, msg)
 	r.event(obj, corev1.EventTypeNormal, eciv1.ReasonRetryRequested, "Retry", msg)
 	logf.FromContext(ctx).Info("New attempt requested", "attempt", obj.Status.Attempt, "requestedAt", requestedAt)
-	return ctrl.Result{}, nil
+	return ctrl.Result{}
 }

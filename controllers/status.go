@@ -32,6 +32,9 @@ func (p *statusPatch) apply(ctx context.Context, obj *eciv1.ContainerCommit) err
 	obj.Status.ObservedGeneration = obj.Generation
 	err := p.client.Status().Patch(ctx, obj, client.MergeFromWithOptions(p.before, client.MergeFromWithOptimisticLock{}))
 	if err == nil {
+		// Counted here, once the transition is stored, so that a write
+		// that failed and is retried is not counted twice.
+		recordTransition(&p.before.Status, &obj.Status)
 		p.before = obj.DeepCopy()
 	}
 	return err

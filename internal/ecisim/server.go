@@ -19,6 +19,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // APIVersion is the ECI API version the simulator serves.
@@ -103,6 +105,11 @@ type Options struct {
 	Clock func() time.Time
 	// MaxClockSkew is how far a request's Timestamp may be from the clock.
 	MaxClockSkew time.Duration
+	// RateLimit, when positive, is the calls per second the endpoint serves
+	// per AccessKey before it answers Throttling.User, like the cloud's flow
+	// control; RateBurst is its bucket size (default 1).
+	RateLimit float64
+	RateBurst int
 }
 
 // Server is the simulated endpoint. Its zero value is not usable: call New.
@@ -121,6 +128,7 @@ type Server struct {
 	nonces   map[string]time.Time
 	seq      int
 	dropped  int
+	limiters map[string]*rate.Limiter
 	chaos    *chaos
 	injected map[string]int
 }
@@ -146,6 +154,7 @@ func New(opts Options) *Server {
 		nonces: map[string]time.Time{},
 
 		injected: map[string]int{},
+		limiters: map[string]*rate.Limiter{},
 	}
 }
 
@@ -280,6 +289,10 @@ func (s *Server) handle(method, action string, params url.Values) (body map[stri
 	if err := s.authenticate(method, params); err != nil {
 		return nil, false, err
 	}
+	if s.opts.RateLimit > 0 && !s.limiter(params.Get("AccessKeyId")).Allow() {
+		s.injected["RateLimited"]++
+		return nil, false, errorf(http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.")
+	}
 	fault, faulty := s.takeFault(action)
 	switch {
 	case faulty && fault.DropRequest:
@@ -306,6 +319,17 @@ func (s *Server) handle(method, action string, params url.Values) (body map[stri
 		err = errorf(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
 	}
 	return body, faulty && fault.DropResponse, err
+}
+
+// limiter returns the flow-control bucket of an AccessKey; the caller holds
+// the lock.
+func (s *Server) limiter(keyID string) *rate.Limiter {
+	l, ok := s.limiters[keyID]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(s.opts.RateLimit), max(s.opts.RateBurst, 1))
+		s.limiters[keyID] = l
+	}
+	return l
 }
 
 // dropResponse closes the connection without writing an answer.
@@ -415,7 +439,7 @@ func (s *Server) ClearFaults() {
 }
 
 // Injected returns how many faults of each kind were served: error codes,
-// "DropRequest" and "DropResponse".
+// "DropRequest", "DropResponse", and "RateLimited" for flow control.
 func (s *Server) Injected() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

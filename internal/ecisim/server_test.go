@@ -439,3 +439,22 @@ func TestChaosInjectsEveryKindAtItsRate(t *testing.T) {
 		}
 	}
 }
+
+func TestFlowControlThrottlesAboveTheRate(t *testing.T) {
+	sim := New(Options{RateLimit: 0.001, RateBurst: 2})
+	sim.AddCredential(Credential{AccessKeyID: testKey, AccessKeySecret: testSecret})
+	sim.AddContainerGroup(ContainerGroup{ID: "eci-1", Region: "cn-hangzhou", Status: "Running", Containers: []string{"app"}})
+	f := &fixture{sim: sim, srv: httptest.NewServer(sim), now: time.Now().UTC()}
+	defer f.srv.Close()
+	sim.opts.Clock = func() time.Time { return f.now }
+	codes := []string{}
+	for range 3 {
+		codes = append(codes, f.post(t, f.signed("CommitContainer", commitParams, testSecret)).code())
+	}
+	if codes[0] != "" || codes[1] != "" || codes[2] != "Throttling.User" {
+		t.Fatalf("codes %v: want two accepted within the burst, then Throttling.User", codes)
+	}
+	if sim.Injected()["RateLimited"] != 1 {
+		t.Errorf("injected %v", sim.Injected())
+	}
+}

@@ -41,6 +41,10 @@ type Options struct {
 	MinInterval time.Duration
 	// MaxInterval caps the poll interval of an old task. Default 30s.
 	MaxInterval time.Duration
+	// BatchSize is how many task IDs one call carries, at most
+	// eci.MaxDescribeResults (the default). 1 turns sharing off; it exists
+	// to measure what sharing saves.
+	BatchSize int
 	// MissingAfter is how many answers in a row must omit a task before it is
 	// reported Missing. Default 3.
 	MissingAfter int
@@ -77,6 +81,9 @@ func New[Owner comparable](cloud eci.Client, notify func(Owner), opts Options) *
 	}
 	if opts.MaxInterval < opts.MinInterval {
 		opts.MaxInterval = max(30*time.Second, opts.MinInterval)
+	}
+	if opts.BatchSize <= 0 || opts.BatchSize > eci.MaxDescribeResults {
+		opts.BatchSize = eci.MaxDescribeResults
 	}
 	if opts.MissingAfter <= 0 {
 		opts.MissingAfter = 3
@@ -147,7 +154,7 @@ func (t *Tracker[Owner]) NeedLeaderElection() bool { return true }
 // PollDue polls every task whose turn has come, in batches per region.
 func (t *Tracker[Owner]) PollDue(ctx context.Context) {
 	for region, ids := range t.due() {
-		for batch := range slices.Chunk(ids, eci.MaxDescribeResults) {
+		for batch := range slices.Chunk(ids, t.opts.BatchSize) {
 			if ctx.Err() != nil {
 				return
 			}

@@ -204,3 +204,13 @@ func TestStartPollsUntilCancelled(t *testing.T) {
 		t.Error("the tracker must run on the leader only")
 	}
 }
+
+func TestBatchSizeOneTurnsSharingOff(t *testing.T) {
+	h := newHarness()
+	h.tr.opts.BatchSize = 1
+	h.add("r", 3)
+	h.tr.PollDue(context.Background())
+	if len(h.cloud.calls) != 3 {
+		t.Fatalf("%d calls for 3 tasks without sharing, want 3", len(h.cloud.calls))
+	}
+}
