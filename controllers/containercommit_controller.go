@@ -99,7 +99,8 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	switch {
 	case obj.Status.Phase.IsFinished():
-		return r.handleRetry(ctx, obj), nil
+		r.handleRetry(ctx, obj)
+		return ctrl.Result{}, nil
 	case obj.Status.TaskID != "":
 		return r.reconcileTask(ctx, obj)
 	default:

@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
@@ -23,12 +22,12 @@ func retryRequested(obj *eciv1.ContainerCommit) bool {
 // handleRetry starts a new attempt of a Failed commit: the failed attempt
 // moves to status.history and the new one starts from Pending. Succeeded
 // commits are final; a request on one is acknowledged and ignored.
-func (r *ContainerCommitReconciler) handleRetry(ctx context.Context, obj *eciv1.ContainerCommit) ctrl.Result {
+func (r *ContainerCommitReconciler) handleRetry(ctx context.Context, obj *eciv1.ContainerCommit) {
 	requestedAt := obj.Annotations[eciv1.RetryRequestedAnnotation]
 	if obj.Status.Phase != eciv1.PhaseFailed {
 		obj.Status.LastHandledRequestedAt = requestedAt
 		r.event(obj, corev1.EventTypeNormal, "RetryIgnored", "Retry", "Only a Failed ContainerCommit can be re-run; this one "+string(obj.Status.Phase))
-		return ctrl.Result{}
+		return
 	}
 
 	s := obj.Status
@@ -55,5 +54,4 @@ func (r *ContainerCommitReconciler) handleRetry(ctx context.Context, obj *eciv1.
 	markInProgress(obj, eciv1.PhasePending, eciv1.ReasonRetryRequested, msg)
 	r.event(obj, corev1.EventTypeNormal, eciv1.ReasonRetryRequested, "Retry", msg)
 	logf.FromContext(ctx).Info("New attempt requested", "attempt", obj.Status.Attempt, "requestedAt", requestedAt)
-	return ctrl.Result{}
 }
