@@ -68,6 +68,10 @@ lint: ## Run golangci-lint (built from a pinned module on first use).
 unit: ## Run the Go tests (envtest API server built from pinned modules on first use).
 	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" go test $(GO_TEST_FLAGS) ./...
 
+.PHONY: bench
+bench: ## Measure cloud calls per commit, status delay, submission time and memory (about 5 minutes).
+	go run ./hack/bench
+
 .PHONY: demo-smoke
 demo-smoke: ## Run the demo until the sample succeeds, then exit.
 	go run ./hack/demo --exit-when-done --phase-duration 300ms --timeout 2m

@@ -41,6 +41,8 @@ type options struct {
 	trackBatch              int
 	cloudQPS                float64
 	cloudBurst              int
+	kubeQPS                 float64
+	kubeBurst               int
 	adoptionGrace           time.Duration
 }
 
@@ -67,6 +69,8 @@ func main() {
 	flag.IntVar(&o.trackBatch, "tracking-batch-size", eci.MaxDescribeResults, "Task IDs per DescribeCommitContainerTask call (at most 50; 1 turns sharing off, for comparison only).")
 	flag.Float64Var(&o.cloudQPS, "cloud-qps", 20, "Most ECI API calls per second to one region, submissions and tracking together.")
 	flag.IntVar(&o.cloudBurst, "cloud-burst", 10, "ECI API calls that may go at once to one region after a quiet spell.")
+	flag.Float64Var(&o.kubeQPS, "kube-api-qps", 100, "Most Kubernetes API requests per second; a commit makes about five, so keep it at five times --cloud-qps or more.")
+	flag.IntVar(&o.kubeBurst, "kube-api-burst", 200, "Kubernetes API requests that may go at once.")
 	flag.DurationVar(&o.adoptionGrace, "adoption-grace", 30*time.Second, "How long to look for the task of an unanswered CommitContainer call before calling again.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -93,7 +97,9 @@ func run(o options) error {
 		return err
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS, restConfig.Burst = float32(o.kubeQPS), o.kubeBurst
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme: scheme,
 		Cache: cache.Options{
 			DefaultTransform: cache.TransformStripManagedFields(),

@@ -9,11 +9,14 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -28,6 +31,10 @@ import (
 
 // ControllerName names the controller in logs, metrics and events.
 const ControllerName = "eci-commit-operator"
+
+// trackerPriority ranks task state changes above ordinary events in the
+// work queue (which default to 0).
+const trackerPriority = 10
 
 // ContainerCommitReconciler reconciles ContainerCommit objects.
 type ContainerCommitReconciler struct {
@@ -155,7 +162,18 @@ func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			c := o.(*eciv1.ContainerCommit)
 			return !c.Status.Phase.IsFinished() || retryRequested(c)
 		}))).
-		WatchesRawSource(source.Channel(changed, &handler.TypedEnqueueRequestForObject[*eciv1.ContainerCommit]{})).
+		// A task's change of state jumps the queue: it must not wait behind
+		// a burst of new objects whose submissions wait for the rate limit.
+		WatchesRawSource(source.Channel(changed, handler.TypedFuncs[*eciv1.ContainerCommit, reconcile.Request]{
+			GenericFunc: func(_ context.Context, e event.TypedGenericEvent[*eciv1.ContainerCommit], q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(e.Object)}
+				if pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request]); ok {
+					pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(trackerPriority)}, req)
+					return
+				}
+				q.Add(req)
+			},
+		})).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.MaxConcurrentReconciles,
 			LogConstructor: func(req *reconcile.Request) logr.Logger {

@@ -29,17 +29,10 @@ import (
 //   - submissions to one container are serialized (one open intent per
 //     container), so that a task found by adoption can only be this
 //     object's;
-//   - every decision that can lead to a call is made on live reads, never
-//     on the cache, which may not yet hold this controller's own writes.
+//   - the intent is written with the resourceVersion the decision was made
+//     on, so a decision taken on a stale cache fails to write and makes no
+//     call; other objects' claims and intents are read live.
 func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj *eciv1.ContainerCommit, patch *statusPatch) (ctrl.Result, error) {
-	live := &eciv1.ContainerCommit{}
-	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if live.ResourceVersion != obj.ResourceVersion {
-		// The cache is behind; the watch brings the newer version shortly.
-		return ctrl.Result{}, nil
-	}
 	if obj.Status.AttemptStartTime == nil {
 		start := obj.CreationTimestamp
 		obj.Status.AttemptStartTime = &start
@@ -64,6 +57,15 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 	defer r.targets.unlock(target)
 
 	if obj.Status.SubmissionTime != nil {
+		// Most often the cache merely lags behind the task ID written a
+		// moment ago: make sure before asking the cloud.
+		live := &eciv1.ContainerCommit{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+		if live.ResourceVersion != obj.ResourceVersion {
+			return ctrl.Result{}, nil // the watch brings the newer version shortly
+		}
 		if adopted, wait := r.adopt(ctx, obj); adopted || wait > 0 {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}

@@ -97,6 +97,7 @@ func (s *Server) describeCommitContainerTask(p url.Values) (map[string]any, *api
 		}
 		wanted = append(wanted, id)
 	}
+	s.describedIDs += len(wanted)
 	groupID := p.Get("ContainerGroupId")
 	if len(wanted) == 0 && groupID == "" {
 		return nil, missing("ContainerGroupId")

@@ -129,8 +129,10 @@ type Server struct {
 	seq      int
 	dropped  int
 	limiters map[string]*rate.Limiter
-	chaos    *chaos
-	injected map[string]int
+
+	describedIDs int
+	chaos        *chaos
+	injected     map[string]int
 }
 
 // New returns a simulator with no credentials, instances or tasks.
@@ -204,6 +206,14 @@ func (s *Server) Calls(action string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[action]
+}
+
+// DescribedTaskIDs returns how many task IDs DescribeCommitContainerTask
+// calls named in all.
+func (s *Server) DescribedTaskIDs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.describedIDs
 }
 
 // ErrorAnswers returns how many error answers with code were sent.

@@ -262,6 +262,9 @@ func TestDescribePagingAndFilters(t *testing.T) {
 	if a.body["TotalCount"].(float64) != 5 || a.body["MaxResults"] != "2" || len(a.body["CommitTasks"].([]any)) != 2 {
 		t.Fatalf("first page: %v", a.body)
 	}
+	if f.sim.DescribedTaskIDs() != 0 {
+		t.Errorf("DescribedTaskIDs = %d after describes by instance", f.sim.DescribedTaskIDs())
+	}
 	next := a.body["NextToken"].(string)
 	last := f.post(t, f.signed("DescribeCommitContainerTask", with(byGroup, "NextToken", next, "MaxResults", "50"), testSecret))
 	if len(last.body["CommitTasks"].([]any)) != 3 || last.body["NextToken"] != "" {

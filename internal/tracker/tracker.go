@@ -60,7 +60,6 @@ type Tracker[Owner comparable] struct {
 
 	mu    sync.Mutex
 	tasks map[Key]*entry[Owner]
-	wake  chan struct{}
 }
 
 type entry[Owner comparable] struct {
@@ -91,16 +90,12 @@ func New[Owner comparable](cloud eci.Client, notify func(Owner), opts Options) *
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Tracker[Owner]{
-		cloud: cloud, notify: notify, opts: opts,
-		tasks: map[Key]*entry[Owner]{},
-		wake:  make(chan struct{}, 1),
-	}
+	return &Tracker[Owner]{cloud: cloud, notify: notify, opts: opts, tasks: map[Key]*entry[Owner]{}}
 }
 
 // Track registers a task for its owner, if it is not yet tracked, and
 // returns the latest observation. ok is false until the first answer about
-// the task arrives; the owner is notified then.
+// the task arrives, at the next tick; the owner is notified then.
 func (t *Tracker[Owner]) Track(key Key, owner Owner) (obs Observation, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -108,10 +103,6 @@ func (t *Tracker[Owner]) Track(key Key, owner Owner) (obs Observation, ok bool) 
 	if !tracked {
 		now := t.opts.Now()
 		t.tasks[key] = &entry[Owner]{owner: owner, added: now, nextDue: now}
-		select {
-		case t.wake <- struct{}{}:
-		default:
-		}
 		return Observation{}, false
 	}
 	e.owner = owner
@@ -133,15 +124,18 @@ func (t *Tracker[Owner]) Len() int {
 }
 
 // Start polls until ctx ends. It implements controller-runtime's Runnable.
+//
+// Polls happen on one shared tick of MinInterval, so that the tasks due
+// around the same time, young ones above all, fill the same calls instead
+// of each task keeping a clock of its own.
 func (t *Tracker[Owner]) Start(ctx context.Context) error {
-	tick := time.NewTicker(t.opts.MinInterval / 4)
+	tick := time.NewTicker(t.opts.MinInterval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-		case <-t.wake:
 		}
 		t.PollDue(ctx)
 	}
@@ -169,14 +163,16 @@ func (t *Tracker[Owner]) PollDue(ctx context.Context) {
 	}
 }
 
-// due returns the IDs of the tasks to poll now, by region, in a stable order.
+// due returns the IDs of the tasks to poll now, by region, in a stable
+// order. A task due before the middle of the next tick goes now: a tick is
+// the resolution of the schedule.
 func (t *Tracker[Owner]) due() map[string][]string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.opts.Now()
+	horizon := t.opts.Now().Add(t.opts.MinInterval / 2)
 	out := map[string][]string{}
 	for k, e := range t.tasks {
-		if !e.nextDue.After(now) {
+		if e.nextDue.Before(horizon) {
 			out[k.Region] = append(out[k.Region], k.TaskID)
 		}
 	}
