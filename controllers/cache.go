@@ -7,7 +7,8 @@ import (
 // TrimForCache is the manager's cache transform for ContainerCommits. It
 // drops managed fields from every object, and from finished ones (which
 // never change again and dominate a long-lived cluster) everything but what
-// deciding to skip them reads: phase, task, and the retry bookkeeping. Code
+// deciding to skip or expire them reads: phase, task, completion time, TTL
+// and the retry bookkeeping. Code
 // that acts on a finished object reads it live first.
 func TrimForCache(in any) (any, error) {
 	obj, ok := in.(*eciv1.ContainerCommit)
@@ -24,9 +25,10 @@ func TrimForCache(in any) (any, error) {
 	}
 	obj.Annotations = annotations
 	obj.Labels = nil
-	obj.Spec = eciv1.ContainerCommitSpec{}
+	obj.Spec = eciv1.ContainerCommitSpec{TTLSecondsAfterFinished: obj.Spec.TTLSecondsAfterFinished}
 	obj.Status = eciv1.ContainerCommitStatus{
 		Phase:                  obj.Status.Phase,
+		CompletionTime:         obj.Status.CompletionTime,
 		RegionID:               obj.Status.RegionID,
 		TaskID:                 obj.Status.TaskID,
 		LastHandledRequestedAt: obj.Status.LastHandledRequestedAt,

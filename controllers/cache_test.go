@@ -9,6 +9,8 @@ import (
 )
 
 func TestTrimForCacheKeepsWhatSkippingNeeds(t *testing.T) {
+	ttl := int32(60)
+	done := metav1.Now()
 	full := func(phase eciv1.Phase) *eciv1.ContainerCommit {
 		return &eciv1.ContainerCommit{
 			ObjectMeta: metav1.ObjectMeta{
@@ -17,9 +19,9 @@ func TestTrimForCacheKeepsWhatSkippingNeeds(t *testing.T) {
 				Annotations:   map[string]string{eciv1.RetryRequestedAnnotation: "1", "note": "big"},
 				ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
 			},
-			Spec: eciv1.ContainerCommitSpec{ContainerGroupID: "eci-1", ContainerName: "app"},
+			Spec: eciv1.ContainerCommitSpec{ContainerGroupID: "eci-1", ContainerName: "app", TTLSecondsAfterFinished: &ttl},
 			Status: eciv1.ContainerCommitStatus{
-				Phase: phase, TaskID: "t-1", RegionID: "cn-hangzhou", LastHandledRequestedAt: "0",
+				Phase: phase, TaskID: "t-1", RegionID: "cn-hangzhou", LastHandledRequestedAt: "0", CompletionTime: &done,
 				Message: "long", CommitPhases: []eciv1.CommitPhaseInfo{{Phase: "PullBaseImage"}},
 			},
 		}
@@ -32,16 +34,19 @@ func TestTrimForCacheKeepsWhatSkippingNeeds(t *testing.T) {
 	}
 
 	out, _ = TrimForCache(full(eciv1.PhaseSucceeded))
-	done := out.(*eciv1.ContainerCommit)
+	finished := out.(*eciv1.ContainerCommit)
 	want := eciv1.ContainerCommitStatus{Phase: eciv1.PhaseSucceeded, TaskID: "t-1", RegionID: "cn-hangzhou", LastHandledRequestedAt: "0"}
-	if done.Status.Phase != want.Phase || done.Status.TaskID != want.TaskID || done.Status.RegionID != want.RegionID ||
-		done.Status.LastHandledRequestedAt != want.LastHandledRequestedAt || done.Status.Message != "" || done.Status.CommitPhases != nil {
-		t.Errorf("finished status: %+v", done.Status)
+	if finished.Status.Phase != want.Phase || finished.Status.TaskID != want.TaskID || finished.Status.RegionID != want.RegionID ||
+		finished.Status.LastHandledRequestedAt != want.LastHandledRequestedAt || finished.Status.Message != "" || finished.Status.CommitPhases != nil {
+		t.Errorf("finished status: %+v", finished.Status)
 	}
-	if done.Spec.ContainerGroupID != "" || done.Labels != nil || len(done.Annotations) != 1 || done.ResourceVersion != "7" || done.Name != "c" {
-		t.Errorf("finished metadata/spec: %+v", done.ObjectMeta)
+	if finished.Spec.TTLSecondsAfterFinished == nil || finished.Status.CompletionTime == nil {
+		t.Errorf("TTL bookkeeping lost: %+v %+v", finished.Spec, finished.Status)
 	}
-	if !retryRequested(done) {
+	if finished.Spec.ContainerGroupID != "" || finished.Labels != nil || len(finished.Annotations) != 1 || finished.ResourceVersion != "7" || finished.Name != "c" {
+		t.Errorf("finished metadata/spec: %+v", finished.ObjectMeta)
+	}
+	if !retryRequested(finished) {
 		t.Error("the retry request did not survive trimming")
 	}
 

@@ -70,7 +70,8 @@ type ContainerCommitReconciler struct {
 	targets *targetLocks
 }
 
-// +kubebuilder:rbac:groups=eci.containercommit.dev,resources=containercommits,verbs=get;list;watch
+// +kubebuilder:rbac:groups=eci.containercommit.dev,resources=containercommits,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get
 // +kubebuilder:rbac:groups=eci.containercommit.dev,resources=containercommits/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -83,7 +84,7 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if obj.Status.Phase.IsFinished() {
 		r.forget(obj)
 		if !retryRequested(obj) {
-			return ctrl.Result{}, nil
+			return r.expire(ctx, obj)
 		}
 		// The cache keeps little of finished objects: act on a live read.
 		if err := r.APIReader.Get(ctx, req.NamespacedName, obj); err != nil {
@@ -113,6 +114,24 @@ func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	default:
 		return r.reconcileSubmission(ctx, obj, patch)
 	}
+}
+
+// expire deletes a finished object once spec.ttlSecondsAfterFinished has
+// passed since it finished, like the TTL of Jobs.
+func (r *ContainerCommitReconciler) expire(ctx context.Context, obj *eciv1.ContainerCommit) (ctrl.Result, error) {
+	ttl := obj.Spec.TTLSecondsAfterFinished
+	if ttl == nil || obj.Status.CompletionTime == nil {
+		return ctrl.Result{}, nil
+	}
+	if left := obj.Status.CompletionTime.Add(time.Duration(*ttl) * time.Second).Sub(r.now()); left > 0 {
+		return ctrl.Result{RequeueAfter: left}, nil
+	}
+	// The UID precondition spares a new object that took the same name.
+	err := r.Delete(ctx, obj, client.Preconditions{UID: &obj.UID})
+	if err == nil {
+		logf.FromContext(ctx).Info("Deleted after ttlSecondsAfterFinished", "ttlSeconds", *ttl)
+	}
+	return ctrl.Result{}, client.IgnoreNotFound(err)
 }
 
 // forget drops what the controller keeps in memory for a finished object.
@@ -157,10 +176,11 @@ func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("containercommit").
 		// Status writes of this controller come back as events too; only
-		// unfinished objects and retry requests need a reconcile.
+		// unfinished objects, retry requests and expiring objects need a
+		// reconcile.
 		For(&eciv1.ContainerCommit{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			c := o.(*eciv1.ContainerCommit)
-			return !c.Status.Phase.IsFinished() || retryRequested(c)
+			return !c.Status.Phase.IsFinished() || retryRequested(c) || c.Spec.TTLSecondsAfterFinished != nil
 		}))).
 		// A task's change of state jumps the queue: it must not wait behind
 		// a burst of new objects whose submissions wait for the rate limit.

@@ -38,18 +38,25 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 		obj.Status.AttemptStartTime = &start
 	}
 
-	region := obj.Spec.RegionID
-	if region == "" {
-		region = r.DefaultRegion
+	var target targetKey
+	if obj.Status.SubmissionTime != nil {
+		// An earlier call may have made a task: its target is the recorded one.
+		target = targetKey{region: obj.Status.RegionID, group: obj.Status.ContainerGroupID, container: obj.Spec.ContainerName}
+	} else {
+		res, err := r.resolveTarget(ctx, obj)
+		switch {
+		case err != nil:
+			return ctrl.Result{}, err
+		case res.failReason != "":
+			markFailed(obj, metav1.NewTime(r.now()), res.failReason, res.message)
+			r.event(obj, corev1.EventTypeWarning, res.failReason, "Submit", res.message)
+			return ctrl.Result{}, nil
+		case res.waitReason != "":
+			markInProgress(obj, eciv1.PhasePending, res.waitReason, res.message)
+			return ctrl.Result{RequeueAfter: res.requeueAfter}, nil
+		}
+		target = res.target
 	}
-	if region == "" {
-		const msg = "spec.regionId is empty and the controller has no --default-region"
-		markFailed(obj, metav1.NewTime(r.now()), eciv1.ReasonRegionUnknown, msg)
-		r.event(obj, corev1.EventTypeWarning, eciv1.ReasonRegionUnknown, "Submit", msg)
-		return ctrl.Result{}, nil
-	}
-
-	target := targetKey{region: region, group: obj.Spec.ContainerGroupID, container: obj.Spec.ContainerName}
 	if !r.targets.tryLock(target) {
 		// Another worker submits to the same container right now.
 		return ctrl.Result{RequeueAfter: time.Second}, nil
@@ -87,8 +94,8 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
 
-	obj.Status.RegionID = region
-	obj.Status.ContainerGroupID = obj.Spec.ContainerGroupID
+	obj.Status.RegionID = target.region
+	obj.Status.ContainerGroupID = target.group
 	submitted := metav1.NewTime(r.now())
 	obj.Status.SubmissionTime = &submitted
 	markInProgress(obj, eciv1.PhaseSubmitting, eciv1.ReasonSubmitting, "Calling CommitContainer")
@@ -97,7 +104,7 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 		return ctrl.Result{}, err
 	}
 
-	res, err := r.Cloud.CommitContainer(ctx, commitRequest(obj, region))
+	res, err := r.Cloud.CommitContainer(ctx, commitRequest(obj))
 	if err != nil {
 		return r.submissionFailed(ctx, obj, eci.AsError(err)), nil
 	}
@@ -245,7 +252,7 @@ func (r *ContainerCommitReconciler) findUnclaimedTask(ctx context.Context, obj *
 	intent := obj.Status.SubmissionTime.Time
 	earliest := intent.Add(-r.ClockSkew)
 	var after, skewed []eci.Task
-	req := eci.DescribeRequest{RegionID: obj.Status.RegionID, ContainerGroupID: obj.Spec.ContainerGroupID, MaxResults: eci.MaxDescribeResults}
+	req := eci.DescribeRequest{RegionID: obj.Status.RegionID, ContainerGroupID: obj.Status.ContainerGroupID, MaxResults: eci.MaxDescribeResults}
 	for {
 		page, err := r.Cloud.DescribeCommitContainerTasks(ctx, req)
 		if err != nil {
@@ -297,7 +304,7 @@ func (r *ContainerCommitReconciler) claimed(ctx context.Context, taskID string) 
 // same container is unresolved (an intent without a task ID), if any.
 func (r *ContainerCommitReconciler) openIntentOnTarget(ctx context.Context, obj *eciv1.ContainerCommit, t targetKey) (*eciv1.ContainerCommit, error) {
 	var same eciv1.ContainerCommitList
-	if err := r.APIReader.List(ctx, &same, client.MatchingFields{"spec.containerGroupId": t.group}); err != nil {
+	if err := r.APIReader.List(ctx, &same, client.MatchingFields{"status.containerGroupId": t.group}); err != nil {
 		return nil, err
 	}
 	for i := range same.Items {
@@ -310,11 +317,13 @@ func (r *ContainerCommitReconciler) openIntentOnTarget(ctx context.Context, obj 
 	return nil, nil
 }
 
-func commitRequest(obj *eciv1.ContainerCommit, region string) eci.CommitRequest {
+// commitRequest maps the object to CommitContainer parameters; the target
+// comes from status, where the intent recorded it.
+func commitRequest(obj *eciv1.ContainerCommit) eci.CommitRequest {
 	s := obj.Spec
 	req := eci.CommitRequest{
-		RegionID:         region,
-		ContainerGroupID: s.ContainerGroupID,
+		RegionID:         obj.Status.RegionID,
+		ContainerGroupID: obj.Status.ContainerGroupID,
 		ContainerName:    s.ContainerName,
 		Image:            eci.Image{Repository: s.Image.Repository, Tag: s.Image.Tag, Message: s.Image.Message, Author: s.Image.Author},
 	}

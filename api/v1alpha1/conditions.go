@@ -55,6 +55,17 @@ const (
 	// container is unresolved; submissions to one container are serialized
 	// so that a task whose answer was lost can be told apart.
 	ReasonTargetBusy = "TargetBusy"
+	// ReasonPodNotFound: spec.podRef names a pod that does not exist (yet).
+	ReasonPodNotFound = "PodNotFound"
+	// ReasonPodNotScheduled: the referenced pod has no node yet.
+	ReasonPodNotScheduled = "PodNotScheduled"
+	// ReasonNotECIPod: the referenced pod runs on a node that is not an ECI
+	// virtual node.
+	ReasonNotECIPod = "NotECIPod"
+	// ReasonContainerNotFound: the referenced pod has no such container.
+	ReasonContainerNotFound = "ContainerNotFound"
+	// ReasonContainerNotRunning: the container exists but does not run yet.
+	ReasonContainerNotRunning = "ContainerNotRunning"
 	// ReasonRetryRequested: a new attempt was started by the
 	// RetryRequestedAnnotation.
 	ReasonRetryRequested = "RetryRequested"

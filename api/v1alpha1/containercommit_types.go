@@ -9,6 +9,7 @@ import (
 // parameters of the ECI CommitContainer API and cannot change after creation:
 // a ContainerCommit runs exactly one commit, like a Job runs its pods.
 //
+// +kubebuilder:validation:XValidation:rule="has(self.containerGroupId) != has(self.podRef)",message="exactly one of spec.containerGroupId and spec.podRef must be set"
 // +kubebuilder:validation:XValidation:rule="has(self.acrRegistryInfo) || self.image.repository.matches('^(registry(-intl)?(-vpc)?[.][a-z0-9-]+[.]aliyuncs[.]com|crpi-[a-z0-9]+(-vpc)?[.][a-z0-9-]+[.]personal[.]cr[.]aliyuncs[.]com|[a-z0-9-]+-registry(-vpc)?[.][a-z0-9-]+[.]cr[.]aliyuncs[.]com)/')",message="image.repository must be an ACR repository such as registry-vpc.cn-hangzhou.aliyuncs.com/<namespace>/<repository>; a custom-domain ACR Enterprise repository also needs spec.acrRegistryInfo",fieldPath=".image.repository"
 // +kubebuilder:validation:XValidation:rule="has(self.acrRegistryInfo) || !self.image.repository.matches('^[a-z0-9-]+-registry(-vpc)?[.][a-z0-9-]+[.]cr[.]aliyuncs[.]com/')",message="an ACR Enterprise Edition repository (<instance>-registry.<region>.cr.aliyuncs.com) needs spec.acrRegistryInfo with the instance ID and region"
 type ContainerCommitSpec struct {
@@ -20,11 +21,19 @@ type ContainerCommitSpec struct {
 	RegionID string `json:"regionId,omitempty"`
 
 	// ContainerGroupID is the ID of the ECI instance (container group) that
-	// runs the container, such as eci-bp1do4xz75fa5sdxxxxx.
-	// +required
+	// runs the container, such as eci-bp1do4xz75fa5sdxxxxx. Set it or podRef.
+	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^eci-[a-z0-9]+$')",message="containerGroupId must be an ECI instance ID: eci- followed by lowercase letters and digits"
-	ContainerGroupID string `json:"containerGroupId"`
+	ContainerGroupID string `json:"containerGroupId,omitempty"`
+
+	// PodRef names a pod in the ContainerCommit's namespace that runs on an
+	// ECI virtual node; its ECI instance (annotation
+	// k8s.aliyun.com/eci-instance-id) and zone (k8s.aliyun.com/eci-instance-zone)
+	// give the containerGroupId and, unless regionId is set, the region.
+	// Set it or containerGroupId.
+	// +optional
+	PodRef *PodReference `json:"podRef,omitempty"`
 
 	// ContainerName is the name of the container to save as an image.
 	// +required
@@ -54,6 +63,21 @@ type ContainerCommitSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	SubmissionDeadlineSeconds *int64 `json:"submissionDeadlineSeconds,omitempty"`
+
+	// TTLSecondsAfterFinished deletes the ContainerCommit this many seconds
+	// after it succeeded or failed, as for Jobs. Unset keeps it.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+}
+
+// PodReference names a pod in the same namespace.
+type PodReference struct {
+	// Name of the pod.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }
 
 // ImageSpec is the image that the commit produces.
@@ -235,7 +259,8 @@ type ContainerCommitStatus struct {
 	// +optional
 	RegionID string `json:"regionId,omitempty"`
 
-	// ContainerGroupID is the ECI instance the commit was submitted for.
+	// ContainerGroupID is the ECI instance the commit was submitted for,
+	// from spec.containerGroupId or resolved from spec.podRef.
 	// +optional
 	ContainerGroupID string `json:"containerGroupId,omitempty"`
 
@@ -317,7 +342,7 @@ type ContainerCommitStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ccommit;ccommits,categories=eci
-// +kubebuilder:selectablefield:JSONPath=`.spec.containerGroupId`
+// +kubebuilder:selectablefield:JSONPath=`.status.containerGroupId`
 // +kubebuilder:selectablefield:JSONPath=`.status.taskId`
 // +kubebuilder:selectablefield:JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
@@ -325,7 +350,7 @@ type ContainerCommitStatus struct {
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.status.image`
 // +kubebuilder:printcolumn:name="Task",type=string,JSONPath=`.status.taskId`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:printcolumn:name="Instance",type=string,JSONPath=`.spec.containerGroupId`,priority=1
+// +kubebuilder:printcolumn:name="Instance",type=string,JSONPath=`.status.containerGroupId`,priority=1
 // +kubebuilder:printcolumn:name="Container",type=string,JSONPath=`.spec.containerName`,priority=1
 // +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 type ContainerCommit struct {

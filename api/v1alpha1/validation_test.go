@@ -97,8 +97,10 @@ func TestInvalidManifestsAreRejectedWithClearMessages(t *testing.T) {
 		mutate func(*eciv1.ContainerCommit)
 		want   []string
 	}{
-		{"missing container group", func(c *eciv1.ContainerCommit) { c.Spec.ContainerGroupID = "" },
-			[]string{"spec.containerGroupId", "eci- followed by"}},
+		{"missing target", func(c *eciv1.ContainerCommit) { c.Spec.ContainerGroupID = "" },
+			[]string{"spec", "exactly one of spec.containerGroupId and spec.podRef"}},
+		{"bad TTL", func(c *eciv1.ContainerCommit) { ttl := int32(-1); c.Spec.TTLSecondsAfterFinished = &ttl },
+			[]string{"spec.ttlSecondsAfterFinished", "greater than or equal to 0"}},
 		{"bad container group", func(c *eciv1.ContainerCommit) { c.Spec.ContainerGroupID = "i-bp1abc" },
 			[]string{"spec.containerGroupId", "must be an ECI instance ID"}},
 		{"bad region", func(c *eciv1.ContainerCommit) { c.Spec.RegionID = "Hangzhou" },
@@ -206,10 +208,35 @@ func TestSelectableFieldsFilterLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	var list eciv1.ContainerCommitList
-	if err := k8s.List(ctx, &list, client.MatchingFields{"spec.containerGroupId": "eci-selectable0001"}); err != nil {
+	obj.Status.ContainerGroupID = "eci-selectable0001"
+	if err := k8s.Status().Update(ctx, obj); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8s.List(ctx, &list, client.MatchingFields{"status.containerGroupId": "eci-selectable0001"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(list.Items) != 1 || list.Items[0].Name != "selectable" {
 		t.Fatalf("field selector returned %d items", len(list.Items))
+	}
+}
+
+func TestExactlyOneOfContainerGroupAndPod(t *testing.T) {
+	both := valid("both-targets")
+	both.Spec.PodRef = &eciv1.PodReference{Name: "notebook-0"}
+	err := k8s.Create(context.Background(), both)
+	if err == nil || !strings.Contains(err.Error(), "exactly one of spec.containerGroupId and spec.podRef") {
+		t.Fatalf("both: %v", err)
+	}
+	neither := valid("no-target")
+	neither.Spec.ContainerGroupID = ""
+	err = k8s.Create(context.Background(), neither)
+	if err == nil || !strings.Contains(err.Error(), "exactly one of spec.containerGroupId and spec.podRef") {
+		t.Fatalf("neither: %v", err)
+	}
+	pod := valid("pod-target")
+	pod.Spec.ContainerGroupID = ""
+	pod.Spec.PodRef = &eciv1.PodReference{Name: "notebook-0"}
+	if err := k8s.Create(context.Background(), pod); err != nil {
+		t.Fatalf("podRef alone: %v", err)
 	}
 }
