@@ -28,9 +28,10 @@ run-simulator: ## Serve the simulated ECI endpoint on 127.0.0.1:18080.
 ##@ Develop
 
 .PHONY: manifests
-manifests: ## Generate the CRD and RBAC manifests under config/.
+manifests: ## Generate the CRD and RBAC manifests under config/ and the chart's copies.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/sync-chart.sh
 
 .PHONY: generate
 generate: ## Generate the DeepCopy methods of the API types.
@@ -65,8 +66,9 @@ lint: ## Run golangci-lint (built from a pinned module on first use).
 	"$$(hack/build-tools.sh lint)" run ./...
 
 .PHONY: unit
-unit: ## Run the Go tests (envtest API server built from pinned modules on first use).
-	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" go test $(GO_TEST_FLAGS) ./...
+unit: ## Run the Go tests (tools built from pinned modules on first use).
+	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" HELM="$$(hack/build-tools.sh helm)" \
+		KUSTOMIZE="$$(hack/build-tools.sh kustomize)" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: bench
 bench: ## Measure cloud calls per commit, status delay, submission time and memory (about 5 minutes).

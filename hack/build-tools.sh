@@ -3,6 +3,8 @@
 # bin/, once per version: nothing is downloaded as a prebuilt binary.
 #   hack/build-tools.sh kube   -> bin/k8s/<version>/{kube-apiserver,etcd}
 #   hack/build-tools.sh lint   -> bin/golangci-lint-<version>
+#   hack/build-tools.sh helm   -> bin/helm-<version>
+#   hack/build-tools.sh kustomize -> bin/kustomize-<version>
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,6 +12,20 @@ cd "$root"
 
 kube_version=$(awk '$1 == "k8s.io/kubernetes" {print $2}' hack/tools/kube/go.mod)
 lint_version=$(awk '$1 == "github.com/golangci/golangci-lint/v2" {print $2}' hack/tools/lint/go.mod)
+helm_version=$(awk '$1 == "helm.sh/helm/v4" {print $2}' hack/tools/helm/go.mod)
+kustomize_version=$(awk '$1 == "sigs.k8s.io/kustomize/kustomize/v5" {print $2}' hack/tools/kustomize/go.mod)
+
+# build_tool NAME VERSION MODULE_DIR PACKAGE MINUTES builds a tool module's
+# command into bin/NAME-VERSION unless it is there already.
+build_tool() {
+	local bin="bin/$1-$2"
+	if [[ ! -x "$bin" ]]; then
+		echo ">> Building $1 $2 from Go modules (once; about $5 minutes)." >&2
+		(cd "$3" && go build -o "$root/$bin.tmp" "$4")
+		mv "$bin.tmp" "$bin"
+	fi
+	echo "$root/$bin"
+}
 
 build_kube() {
 	local dir="bin/k8s/${kube_version}"
@@ -25,18 +41,10 @@ build_kube() {
 	rm -rf "$dir" && mv "$dir.tmp" "$dir"
 }
 
-build_lint() {
-	local bin="bin/golangci-lint-${lint_version}"
-	if [[ -x "$bin" ]]; then
-		return
-	fi
-	echo ">> Building golangci-lint ${lint_version} from Go modules (once; about 2 minutes)." >&2
-	(cd hack/tools/lint && go build -o "$root/$bin.tmp" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
-	mv "$bin.tmp" "$bin"
-}
-
 case "${1:-}" in
 kube) build_kube; echo "$root/bin/k8s/${kube_version}" ;;
-lint) build_lint; echo "$root/bin/golangci-lint-${lint_version}" ;;
-*) echo "usage: $0 kube|lint" >&2; exit 2 ;;
+lint) build_tool golangci-lint "$lint_version" hack/tools/lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint 2 ;;
+helm) build_tool helm "$helm_version" hack/tools/helm helm.sh/helm/v4/cmd/helm 3 ;;
+kustomize) build_tool kustomize "$kustomize_version" hack/tools/kustomize sigs.k8s.io/kustomize/kustomize/v5 1 ;;
+*) echo "usage: $0 kube|lint|helm|kustomize" >&2; exit 2 ;;
 esac

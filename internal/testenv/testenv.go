@@ -25,14 +25,25 @@ func RepoRoot() string {
 // KUBEBUILDER_ASSETS names, or the pinned build in bin/, building it first
 // if needed.
 func AssetsDir() (string, error) {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir, nil
+	return tool("KUBEBUILDER_ASSETS", "kube")
+}
+
+// Helm returns the path of the pinned helm binary (or $HELM).
+func Helm() (string, error) { return tool("HELM", "helm") }
+
+// Kustomize returns the path of the pinned kustomize binary (or $KUSTOMIZE).
+func Kustomize() (string, error) { return tool("KUSTOMIZE", "kustomize") }
+
+// tool returns what env names, or what hack/build-tools.sh builds for name.
+func tool(env, name string) (string, error) {
+	if path := os.Getenv(env); path != "" {
+		return path, nil
 	}
-	cmd := exec.Command("bash", filepath.Join(RepoRoot(), "hack", "build-tools.sh"), "kube")
+	cmd := exec.Command("bash", filepath.Join(RepoRoot(), "hack", "build-tools.sh"), name)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("building kube-apiserver and etcd: %w", err)
+		return "", fmt.Errorf("building %s: %w", name, err)
 	}
 	return strings.TrimSpace(string(out)), nil
 }
