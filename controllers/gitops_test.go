@@ -19,7 +19,9 @@ func TestGitOpsToolsReadEachPhase(t *testing.T) {
 	slow := newTarget(t, func(g *ecisim.ContainerGroup) { g.PhaseDuration = time.Hour })
 	running := slow.commit("gitops-running")
 	create(t, running)
-	waitFor(t, running, "a task", func(o *eciv1.ContainerCommit) bool { return o.Status.TaskID != "" && o.Status.Phase == eciv1.PhaseRunning })
+	waitFor(t, running, "a task", func(o *eciv1.ContainerCommit) bool {
+		return o.Status.TaskID != "" && o.Status.Phase == eciv1.PhaseRunning
+	})
 
 	ok := newTarget(t)
 	succeeded := ok.commit("gitops-succeeded")

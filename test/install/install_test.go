@@ -67,7 +67,7 @@ func run(m *testing.M) int {
 // valueSets are the chart configurations under test.
 var valueSets = map[string][]string{
 	"defaults": nil,
-	"no CRDs": {"--set", "crds.enabled=false"},
+	"no CRDs":  {"--set", "crds.enabled=false"},
 	"everything changed": {
 		"--set", "replicaCount=2",
 		"--set", "crds.keep=false",
