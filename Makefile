@@ -52,7 +52,7 @@ docker-build: ## Build the container image (needs a Docker engine).
 ##@ Check
 
 .PHONY: test
-test: verify lint unit demo-smoke ## Run every check and test: generated files, formatting, vet, lint, tests, demo.
+test: verify lint unit faultinjection demo-smoke ## Run every check and test: generated files, formatting, vet, lint, tests, fault injection, demo.
 
 .PHONY: verify
 verify: ## Fail if generated files or formatting drifted from the source; go vet.
@@ -68,7 +68,13 @@ lint: ## Run golangci-lint (built from a pinned module on first use).
 .PHONY: unit
 unit: ## Run the Go tests (tools built from pinned modules on first use).
 	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" HELM="$$(hack/build-tools.sh helm)" \
-		KUSTOMIZE="$$(hack/build-tools.sh kustomize)" go test $(GO_TEST_FLAGS) ./...
+		KUSTOMIZE="$$(hack/build-tools.sh kustomize)" go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/faultinjection)
+
+.PHONY: faultinjection
+faultinjection: ## Kill two manager replicas under cloud chaos and print the figures (about 1.5 minutes).
+	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" go test $(GO_TEST_FLAGS) -v ./test/faultinjection/ \
+		| grep -E '^(fault injection:|--- |ok |FAIL|PASS$$)|_test.go:'
+
 
 .PHONY: bench
 bench: ## Measure cloud calls per commit, status delay, submission time and memory (about 5 minutes).
