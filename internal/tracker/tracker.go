@@ -95,14 +95,15 @@ func New[Owner comparable](cloud eci.Client, notify func(Owner), opts Options) *
 
 // Track registers a task for its owner, if it is not yet tracked, and
 // returns the latest observation. ok is false until the first answer about
-// the task arrives, at the next tick; the owner is notified then.
+// the task arrives; the owner is notified then. A new task is first polled
+// one interval after it was registered: sooner, it has nothing to report.
 func (t *Tracker[Owner]) Track(key Key, owner Owner) (obs Observation, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e, tracked := t.tasks[key]
 	if !tracked {
 		now := t.opts.Now()
-		t.tasks[key] = &entry[Owner]{owner: owner, added: now, nextDue: now}
+		t.tasks[key] = &entry[Owner]{owner: owner, added: now, nextDue: now.Add(t.opts.MinInterval)}
 		return Observation{}, false
 	}
 	e.owner = owner

@@ -55,12 +55,14 @@ func newHarness() *harness {
 	return h
 }
 
+// add tracks n new tasks and lets the first interval pass.
 func (h *harness) add(region string, n int) {
 	for i := range n {
 		id := fmt.Sprintf("t-%s-%03d", region, i)
 		h.cloud.tasks[id] = eci.Task{TaskID: id, Status: eci.TaskRunning, Progress: "0%"}
 		h.tr.Track(Key{Region: region, TaskID: id}, id)
 	}
+	h.now = h.now.Add(h.tr.opts.MinInterval)
 }
 
 func TestPollsAreBatchedPerRegionInFifties(t *testing.T) {
@@ -107,6 +109,12 @@ func TestOnlyChangedTasksWakeTheirOwners(t *testing.T) {
 
 func TestNothingIsPolledBeforeItIsDue(t *testing.T) {
 	h := newHarness()
+	h.tr.Track(Key{Region: "r", TaskID: "new"}, "new")
+	h.tr.PollDue(context.Background())
+	if len(h.cloud.calls) != 0 {
+		t.Fatal("a task was polled at once: it has nothing to report yet")
+	}
+	h.tr.Forget(Key{Region: "r", TaskID: "new"})
 	h.add("r", 2)
 	h.tr.PollDue(context.Background())
 	h.now = h.now.Add(time.Second - time.Millisecond)
