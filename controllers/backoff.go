@@ -38,18 +38,18 @@ func (o BackoffOptions) withDefaults() BackoffOptions {
 type backoff struct {
 	opts     BackoffOptions
 	mu       sync.Mutex
-	failures map[types.UID]int
+	failures map[types.NamespacedName]int
 }
 
 func newBackoff(opts BackoffOptions) *backoff {
-	return &backoff{opts: opts.withDefaults(), failures: map[types.UID]int{}}
+	return &backoff{opts: opts.withDefaults(), failures: map[types.NamespacedName]int{}}
 }
 
 // next counts a failure of the object and returns how long to wait.
-func (b *backoff) next(uid types.UID, kind eci.Kind) time.Duration {
+func (b *backoff) next(key types.NamespacedName, kind eci.Kind) time.Duration {
 	b.mu.Lock()
-	n := b.failures[uid]
-	b.failures[uid] = n + 1
+	n := b.failures[key]
+	b.failures[key] = n + 1
 	b.mu.Unlock()
 	base, limit := b.opts.TransientBase, b.opts.TransientMax
 	if kind == eci.KindThrottled {
@@ -62,8 +62,8 @@ func (b *backoff) next(uid types.UID, kind eci.Kind) time.Duration {
 }
 
 // reset forgets the object's failures.
-func (b *backoff) reset(uid types.UID) {
+func (b *backoff) reset(key types.NamespacedName) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	delete(b.failures, uid)
+	delete(b.failures, key)
 }

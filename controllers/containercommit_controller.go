@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -78,8 +79,13 @@ type ContainerCommitReconciler struct {
 // Reconcile moves one ContainerCommit one step closer to a final phase.
 func (r *ContainerCommitReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	obj := &eciv1.ContainerCommit{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	if err := r.Get(ctx, req.NamespacedName, obj); apierrors.IsNotFound(err) {
+		// Deleted: its task, if any, runs on in the cloud unobserved.
+		r.tracker.ForgetOwner(req.NamespacedName)
+		r.backoff.reset(req.NamespacedName)
+		return ctrl.Result{}, nil
+	} else if err != nil {
+		return ctrl.Result{}, err
 	}
 	if obj.Status.Phase.IsFinished() {
 		r.forget(obj)
@@ -139,7 +145,7 @@ func (r *ContainerCommitReconciler) forget(obj *eciv1.ContainerCommit) {
 	if obj.Status.TaskID != "" {
 		r.tracker.Forget(tracker.Key{Region: obj.Status.RegionID, TaskID: obj.Status.TaskID})
 	}
-	r.backoff.reset(obj.UID)
+	r.backoff.reset(client.ObjectKeyFromObject(obj))
 }
 
 func (r *ContainerCommitReconciler) now() time.Time {

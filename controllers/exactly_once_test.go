@@ -201,3 +201,24 @@ func waitFor(t *testing.T, obj *eciv1.ContainerCommit, what string, cond func(*e
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestDeletedRunningCommitIsNoLongerTracked(t *testing.T) {
+	tg := newTarget(t, func(g *ecisim.ContainerGroup) { g.PhaseDuration = time.Hour })
+	obj := tg.commit("deleted-while-running")
+	create(t, obj)
+	waitFor(t, obj, "a task", func(o *eciv1.ContainerCommit) bool { return o.Status.TaskID != "" })
+	deadline := time.Now().Add(10 * time.Second)
+	for reconciler.TrackedTasks() == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	tracked := reconciler.TrackedTasks()
+	if err := k8s.Delete(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+	for reconciler.TrackedTasks() >= tracked {
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d tracked tasks after the deletion", reconciler.TrackedTasks())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -108,7 +108,7 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 	if err != nil {
 		return r.submissionFailed(ctx, obj, eci.AsError(err)), nil
 	}
-	r.backoff.reset(obj.UID)
+	r.backoff.reset(client.ObjectKeyFromObject(obj))
 	r.taskCreated(ctx, obj, res.TaskID, res.RequestID, eciv1.ReasonTaskCreated,
 		fmt.Sprintf("Commit task %s created (request ID %s)", res.TaskID, res.RequestID))
 	return ctrl.Result{}, r.persistTaskID(ctx, obj, patch)
@@ -190,7 +190,7 @@ func (r *ContainerCommitReconciler) submissionFailed(ctx context.Context, obj *e
 
 // retryWait is the backoff for the object, cut short by its deadline.
 func (r *ContainerCommitReconciler) retryWait(obj *eciv1.ContainerCommit, kind eci.Kind) time.Duration {
-	wait := r.backoff.next(obj.UID, kind)
+	wait := r.backoff.next(client.ObjectKeyFromObject(obj), kind)
 	if d, ok := r.deadline(obj); ok {
 		wait = max(min(wait, d.Sub(r.now())), 0)
 	}
@@ -224,10 +224,10 @@ func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.Contai
 		recordCloudError(obj, e)
 		markInProgress(obj, eciv1.PhaseSubmitting, reasonFor(e.Kind, eciv1.ReasonCloudUnavailable),
 			"Looking for the task of an unanswered CommitContainer call failed: "+describeError(e))
-		return false, r.backoff.next(obj.UID, e.Kind)
+		return false, r.backoff.next(client.ObjectKeyFromObject(obj), e.Kind)
 	}
 	if task != nil {
-		r.backoff.reset(obj.UID)
+		r.backoff.reset(client.ObjectKeyFromObject(obj))
 		r.taskCreated(ctx, obj, task.TaskID, "", eciv1.ReasonTaskAdopted,
 			fmt.Sprintf("Commit task %s adopted: created by an earlier call whose answer was lost", task.TaskID))
 		return true, 0

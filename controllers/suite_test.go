@@ -46,9 +46,10 @@ const (
 )
 
 var (
-	k8s client.Client
-	sim *ecisim.Server
-	seq atomic.Int64
+	k8s        client.Client
+	sim        *ecisim.Server
+	reconciler *controllers.ContainerCommitReconciler
+	seq        atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -104,6 +105,7 @@ func runSuite(m *testing.M) int {
 			ThrottledBase: 200 * time.Millisecond, ThrottledMax: 2 * time.Second,
 		},
 	}
+	reconciler = r
 	if err := r.SetupWithManager(mgr); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

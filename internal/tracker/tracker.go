@@ -58,8 +58,9 @@ type Tracker[Owner comparable] struct {
 	notify func(Owner)
 	opts   Options
 
-	mu    sync.Mutex
-	tasks map[Key]*entry[Owner]
+	mu     sync.Mutex
+	tasks  map[Key]*entry[Owner]
+	owners map[Owner]Key
 }
 
 type entry[Owner comparable] struct {
@@ -90,7 +91,7 @@ func New[Owner comparable](cloud eci.Client, notify func(Owner), opts Options) *
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Tracker[Owner]{cloud: cloud, notify: notify, opts: opts, tasks: map[Key]*entry[Owner]{}}
+	return &Tracker[Owner]{cloud: cloud, notify: notify, opts: opts, tasks: map[Key]*entry[Owner]{}, owners: map[Owner]Key{}}
 }
 
 // Track registers a task for its owner, if it is not yet tracked, and
@@ -104,9 +105,9 @@ func (t *Tracker[Owner]) Track(key Key, owner Owner) (obs Observation, ok bool) 
 	if !tracked {
 		now := t.opts.Now()
 		t.tasks[key] = &entry[Owner]{owner: owner, added: now, nextDue: now.Add(t.opts.MinInterval)}
+		t.owners[owner] = key
 		return Observation{}, false
 	}
-	e.owner = owner
 	return e.obs, e.seen
 }
 
@@ -114,7 +115,20 @@ func (t *Tracker[Owner]) Track(key Key, owner Owner) (obs Observation, ok bool) 
 func (t *Tracker[Owner]) Forget(key Key) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.tasks, key)
+	if e, ok := t.tasks[key]; ok {
+		delete(t.owners, e.owner)
+		delete(t.tasks, key)
+	}
+}
+
+// ForgetOwner stops tracking the task of an owner that is gone.
+func (t *Tracker[Owner]) ForgetOwner(owner Owner) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if key, ok := t.owners[owner]; ok {
+		delete(t.owners, owner)
+		delete(t.tasks, key)
+	}
 }
 
 // Len returns the number of tracked tasks.

@@ -228,3 +228,17 @@ func TestBatchSizeOneTurnsSharingOff(t *testing.T) {
 		t.Fatalf("%d calls for 3 tasks without sharing, want 3", len(h.cloud.calls))
 	}
 }
+
+func TestForgetOwnerDropsTheTaskOfADeletedObject(t *testing.T) {
+	h := newHarness()
+	h.add("r", 2)
+	h.tr.ForgetOwner("t-r-000")
+	h.tr.ForgetOwner("nobody")
+	if h.tr.Len() != 1 {
+		t.Fatalf("%d tasks tracked, want 1", h.tr.Len())
+	}
+	h.tr.Forget(Key{Region: "r", TaskID: "t-r-001"})
+	if h.tr.Len() != 0 || len(h.tr.owners) != 0 {
+		t.Fatalf("tasks %d owners %d after forgetting all", h.tr.Len(), len(h.tr.owners))
+	}
+}
