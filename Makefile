@@ -52,7 +52,7 @@ docker-build: ## Build the container image (needs a Docker engine).
 ##@ Check
 
 .PHONY: test
-test: verify lint unit faultinjection demo-smoke ## Run every check and test: generated files, formatting, vet, lint, tests, fault injection, demo.
+test: verify lint unit fuzz faultinjection demo-smoke ## Run every check and test: generated files, formatting, vet, lint, tests, fuzzing, fault injection, demo.
 
 .PHONY: verify
 verify: ## Fail if generated files or formatting drifted from the source; go vet.
@@ -69,6 +69,13 @@ lint: ## Run golangci-lint (built from a pinned module on first use).
 unit: ## Run the Go tests (tools built from pinned modules on first use).
 	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" HELM="$$(hack/build-tools.sh helm)" \
 		KUSTOMIZE="$$(hack/build-tools.sh kustomize)" go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/faultinjection)
+
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Fuzz the cloud client's parameter encoding and answer parsing briefly (FUZZTIME each).
+	go test -run='^$$' -fuzz=FuzzCommitParametersAreSentVerbatim -fuzztime=$(FUZZTIME) ./internal/eci/
+	go test -run='^$$' -fuzz=FuzzDescribeAnswersNeverPanic -fuzztime=$(FUZZTIME) ./internal/eci/
 
 .PHONY: faultinjection
 faultinjection: ## Kill two manager replicas under cloud chaos and print the figures (about 1.5 minutes).
