@@ -34,6 +34,7 @@ type options struct {
 	retryPeriod             time.Duration
 	backoff                 controllers.BackoffOptions
 	eciEndpoint, eciNetwork string
+	eciInsecureHTTP         bool
 	eciTimeout              time.Duration
 	defaultRegion           string
 	maxConcurrentReconciles int
@@ -60,6 +61,7 @@ func main() {
 	flag.DurationVar(&o.backoff.ThrottledBase, "throttle-base-delay", 5*time.Second, "First wait before retrying a throttled cloud call; it doubles per failure.")
 	flag.DurationVar(&o.backoff.ThrottledMax, "throttle-max-delay", 5*time.Minute, "Longest wait before retrying a throttled call.")
 	flag.StringVar(&o.eciEndpoint, "eci-endpoint", "", "ECI endpoint URL used for every region, such as http://127.0.0.1:18080 for the simulator. Empty derives https://eci[-vpc].<region>.aliyuncs.com.")
+	flag.BoolVar(&o.eciInsecureHTTP, "eci-insecure-http", false, "Allow a plain-HTTP --eci-endpoint, for a local simulator only.")
 	flag.StringVar(&o.eciNetwork, "eci-network", "public", "Regional endpoint family when --eci-endpoint is empty: public or vpc.")
 	flag.DurationVar(&o.eciTimeout, "eci-timeout", 30*time.Second, "Timeout of one ECI API call.")
 	flag.StringVar(&o.defaultRegion, "default-region", "", "Region of ContainerCommits that set no spec.regionId.")
@@ -92,7 +94,7 @@ func run(o options) error {
 		return err
 	}
 
-	cloud, err := newCloudClient(o)
+	clouds, err := newClouds(o)
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func run(o options) error {
 	r := &controllers.ContainerCommitReconciler{
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
-		Cloud:                   cloud,
+		Clouds:                  clouds,
 		Recorder:                mgr.GetEventRecorder(controllers.ControllerName),
 		DefaultRegion:           o.defaultRegion,
 		TrackerOptions:          tracker.Options{MinInterval: o.trackMin, MaxInterval: o.trackMax, BatchSize: o.trackBatch},
@@ -150,25 +152,26 @@ func run(o options) error {
 // inCluster reports whether the process runs in a Kubernetes pod.
 func inCluster() bool { return os.Getenv("KUBERNETES_SERVICE_HOST") != "" }
 
-func newCloudClient(o options) (eci.Client, error) {
+// newClouds builds the cloud clients: the controller's own identity (the
+// SDK's default chain) and, on demand, one per credentials Secret, all
+// instrumented and sharing one rate limiter per region.
+func newClouds(o options) (*eci.ClientSet, error) {
 	opts := eci.Options{Network: eci.Network(o.eciNetwork), Timeout: o.eciTimeout}
 	if o.eciEndpoint != "" {
 		u, err := url.Parse(o.eciEndpoint)
 		if err != nil || u.Host == "" {
 			return nil, fmt.Errorf("--eci-endpoint %q must be a URL with a scheme and host, such as https://eci.cn-hangzhou.aliyuncs.com", o.eciEndpoint)
 		}
+		if u.Scheme == "http" && !o.eciInsecureHTTP {
+			return nil, fmt.Errorf("--eci-endpoint %q is plain HTTP, which would send signed requests in clear: pass --eci-insecure-http for a local simulator", o.eciEndpoint)
+		}
 		opts.Endpoint = u
 	}
 	if o.cloudQPS <= 0 {
 		return nil, fmt.Errorf("--cloud-qps must be positive, got %v", o.cloudQPS)
 	}
-	sdkClient, err := eci.NewClient(opts)
-	if err != nil {
-		return nil, err
-	}
+	limiter := eci.NewRateLimiter(eci.RateLimitOptions{QPS: o.cloudQPS, Burst: o.cloudBurst, OnWait: metrics.ObserveRateLimiterWait})
 	// The rate limiter is outermost so that latency metrics time the cloud,
 	// not the wait for a token.
-	return eci.WithRateLimit(metrics.InstrumentClient(sdkClient), eci.RateLimitOptions{
-		QPS: o.cloudQPS, Burst: o.cloudBurst, OnWait: metrics.ObserveRateLimiterWait,
-	}), nil
+	return eci.NewClientSet(opts, func(c eci.Client) eci.Client { return limiter.Wrap(metrics.InstrumentClient(c)) }, 64)
 }

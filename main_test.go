@@ -21,14 +21,20 @@ func TestManagerDoesNotLinkTestCode(t *testing.T) {
 
 func TestEndpointFlagMustBeAURL(t *testing.T) {
 	for _, bad := range []string{"127.0.0.1:18080", "eci.cn-hangzhou.aliyuncs.com", "ftp://host"} {
-		if _, err := newCloudClient(options{eciEndpoint: bad, eciNetwork: "public", cloudQPS: 1}); err == nil {
+		if _, err := newClouds(options{eciEndpoint: bad, eciNetwork: "public", cloudQPS: 1, eciInsecureHTTP: true}); err == nil {
 			t.Errorf("--eci-endpoint %q accepted", bad)
 		}
 	}
-	if _, err := newCloudClient(options{eciEndpoint: "http://127.0.0.1:18080", eciNetwork: "public", cloudQPS: 1}); err != nil {
-		t.Errorf("a plain-HTTP simulator URL rejected: %v", err)
+	if _, err := newClouds(options{eciEndpoint: "http://127.0.0.1:18080", eciNetwork: "public", cloudQPS: 1}); err == nil {
+		t.Error("a plain-HTTP endpoint accepted without --eci-insecure-http")
 	}
-	if _, err := newCloudClient(options{eciNetwork: "public", cloudQPS: 0}); err == nil {
+	if _, err := newClouds(options{eciEndpoint: "http://127.0.0.1:18080", eciNetwork: "public", cloudQPS: 1, eciInsecureHTTP: true}); err != nil {
+		t.Errorf("a plain-HTTP simulator URL rejected with --eci-insecure-http: %v", err)
+	}
+	if _, err := newClouds(options{eciEndpoint: "https://eci.example.internal", eciNetwork: "public", cloudQPS: 1}); err != nil {
+		t.Errorf("an HTTPS endpoint rejected: %v", err)
+	}
+	if _, err := newClouds(options{eciNetwork: "public", cloudQPS: 0}); err == nil {
 		t.Error("--cloud-qps 0 accepted")
 	}
 }

@@ -54,7 +54,7 @@ func adoptionFixture(t *testing.T, tasks []eci.Task, holders ...*eciv1.Container
 			return []string{o.(*eciv1.ContainerCommit).Status.TaskID}
 		}).Build()
 	cloud := &listingCloud{tasks: tasks}
-	r := &ContainerCommitReconciler{APIReader: reader, Cloud: cloud, ClockSkew: 30 * time.Second}
+	r := &ContainerCommitReconciler{APIReader: reader, ClockSkew: 30 * time.Second}
 	intent := metav1.NewTime(base)
 	obj := &eciv1.ContainerCommit{
 		ObjectMeta: metav1.ObjectMeta{Name: "me", Namespace: "ns", UID: "me"},
@@ -103,11 +103,11 @@ func TestAdoptionPicksTheTaskOfTheIntent(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r, obj, _ := adoptionFixture(t, tc.tasks, tc.holders...)
+			r, obj, cloud := adoptionFixture(t, tc.tasks, tc.holders...)
 			for _, id := range tc.history {
 				obj.Status.History = append(obj.Status.History, eciv1.AttemptRecord{TaskID: id})
 			}
-			got, err := r.findUnclaimedTask(context.Background(), obj)
+			got, err := r.findUnclaimedTask(context.Background(), obj, cloud)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -26,7 +26,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
-	"github.com/eci-commit-operator/eci-commit-operator/internal/eci"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/tracker"
 )
 
@@ -45,7 +44,7 @@ type ContainerCommitReconciler struct {
 	// lead to a CommitContainer call is made on a live read, since the
 	// cache may not yet hold this controller's own last write.
 	APIReader client.Reader
-	Cloud     eci.Client
+	Clouds    Clouds
 	Recorder  events.EventRecorder
 
 	// DefaultRegion is used when spec.regionId is empty.
@@ -170,7 +169,7 @@ func (r *ContainerCommitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.targets = newTargetLocks()
 
 	changed := make(chan event.TypedGenericEvent[*eciv1.ContainerCommit], 1024)
-	r.tracker = tracker.New(r.Cloud, func(owner types.NamespacedName) {
+	r.tracker = tracker.New(func(owner types.NamespacedName) {
 		changed <- event.TypedGenericEvent[*eciv1.ContainerCommit]{Object: &eciv1.ContainerCommit{
 			ObjectMeta: ctrl.ObjectMeta{Namespace: owner.Namespace, Name: owner.Name},
 		}}

@@ -57,6 +57,18 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 		}
 		target = res.target
 	}
+	via, problem, err := r.cloudFor(ctx, obj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		phase := eciv1.PhasePending
+		if obj.Status.SubmissionTime != nil {
+			phase = eciv1.PhaseSubmitting
+		}
+		markInProgress(obj, phase, eciv1.ReasonCredentialsNotFound, problem)
+		return ctrl.Result{RequeueAfter: credentialsWait}, nil
+	}
 	if !r.targets.tryLock(target) {
 		// Another worker submits to the same container right now.
 		return ctrl.Result{RequeueAfter: time.Second}, nil
@@ -73,7 +85,7 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 		if live.ResourceVersion != obj.ResourceVersion {
 			return ctrl.Result{}, nil // the watch brings the newer version shortly
 		}
-		if adopted, wait := r.adopt(ctx, obj); adopted || wait > 0 {
+		if adopted, wait := r.adopt(ctx, obj, via); adopted || wait > 0 {
 			return ctrl.Result{RequeueAfter: wait}, nil
 		}
 	}
@@ -104,12 +116,12 @@ func (r *ContainerCommitReconciler) reconcileSubmission(ctx context.Context, obj
 		return ctrl.Result{}, err
 	}
 
-	res, err := r.Cloud.CommitContainer(ctx, commitRequest(obj))
+	res, err := via.Client.CommitContainer(ctx, commitRequest(obj))
 	if err != nil {
 		return r.submissionFailed(ctx, obj, eci.AsError(err)), nil
 	}
 	r.backoff.reset(client.ObjectKeyFromObject(obj))
-	r.taskCreated(ctx, obj, res.TaskID, res.RequestID, eciv1.ReasonTaskCreated,
+	r.taskCreated(ctx, obj, via, res.TaskID, res.RequestID, eciv1.ReasonTaskCreated,
 		fmt.Sprintf("Commit task %s created (request ID %s)", res.TaskID, res.RequestID))
 	return ctrl.Result{}, r.persistTaskID(ctx, obj, patch)
 }
@@ -141,7 +153,7 @@ func (r *ContainerCommitReconciler) persistTaskID(ctx context.Context, obj *eciv
 }
 
 // taskCreated records a task that now belongs to the object.
-func (r *ContainerCommitReconciler) taskCreated(ctx context.Context, obj *eciv1.ContainerCommit, taskID, requestID, reason, message string) {
+func (r *ContainerCommitReconciler) taskCreated(ctx context.Context, obj *eciv1.ContainerCommit, via tracker.Caller, taskID, requestID, reason, message string) {
 	obj.Status.TaskID = taskID
 	obj.Status.RequestID = requestID
 	obj.Status.LastError = nil
@@ -149,7 +161,7 @@ func (r *ContainerCommitReconciler) taskCreated(ctx context.Context, obj *eciv1.
 	markInProgress(obj, eciv1.PhaseRunning, eciv1.ReasonTaskRunning, message)
 	r.event(obj, corev1.EventTypeNormal, "Submitted", "Submit", message)
 	logf.FromContext(ctx).Info("Commit task recorded", "taskId", taskID, "requestId", requestID, "region", obj.Status.RegionID, "reason", reason)
-	r.tracker.Track(tracker.Key{Region: obj.Status.RegionID, TaskID: taskID}, client.ObjectKeyFromObject(obj))
+	r.tracker.Track(tracker.Key{Region: obj.Status.RegionID, TaskID: taskID}, client.ObjectKeyFromObject(obj), via)
 }
 
 // submissionFailed decides what a failed CommitContainer call means.
@@ -217,8 +229,8 @@ func (r *ContainerCommitReconciler) deadlinePassed(obj *eciv1.ContainerCommit) b
 // adopt looks for a task that an earlier, unanswered call created. It
 // returns adopted when it found one, or a wait when the cloud may not show
 // it yet. When neither, the intent is cleared and a new call is safe.
-func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.ContainerCommit) (adopted bool, wait time.Duration) {
-	task, err := r.findUnclaimedTask(ctx, obj)
+func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.ContainerCommit, via tracker.Caller) (adopted bool, wait time.Duration) {
+	task, err := r.findUnclaimedTask(ctx, obj, via.Client)
 	if err != nil {
 		e := eci.AsError(err)
 		recordCloudError(obj, e)
@@ -228,7 +240,7 @@ func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.Contai
 	}
 	if task != nil {
 		r.backoff.reset(client.ObjectKeyFromObject(obj))
-		r.taskCreated(ctx, obj, task.TaskID, "", eciv1.ReasonTaskAdopted,
+		r.taskCreated(ctx, obj, via, task.TaskID, "", eciv1.ReasonTaskAdopted,
 			fmt.Sprintf("Commit task %s adopted: created by an earlier call whose answer was lost", task.TaskID))
 		return true, 0
 	}
@@ -248,13 +260,13 @@ func (r *ContainerCommitReconciler) adopt(ctx context.Context, obj *eciv1.Contai
 // holds and that no earlier attempt of this object made. Tasks created
 // after the intent are preferred; of those created within the skew window
 // before it, the latest.
-func (r *ContainerCommitReconciler) findUnclaimedTask(ctx context.Context, obj *eciv1.ContainerCommit) (*eci.Task, error) {
+func (r *ContainerCommitReconciler) findUnclaimedTask(ctx context.Context, obj *eciv1.ContainerCommit, cloud eci.Client) (*eci.Task, error) {
 	intent := obj.Status.SubmissionTime.Time
 	earliest := intent.Add(-r.ClockSkew)
 	var after, skewed []eci.Task
 	req := eci.DescribeRequest{RegionID: obj.Status.RegionID, ContainerGroupID: obj.Status.ContainerGroupID, MaxResults: eci.MaxDescribeResults}
 	for {
-		page, err := r.Cloud.DescribeCommitContainerTasks(ctx, req)
+		page, err := cloud.DescribeCommitContainerTasks(ctx, req)
 		if err != nil {
 			return nil, err
 		}

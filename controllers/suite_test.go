@@ -70,11 +70,11 @@ func runSuite(m *testing.M) int {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	endpoint, _ := url.Parse(srv.URL)
-	cloud, err := eci.NewClient(eci.Options{
+	clouds, err := eci.NewClientSet(eci.Options{
 		Endpoint:    endpoint,
 		Credentials: credentials.NewStaticAKCredentialsProvider(keyID, keySecret),
 		Timeout:     5 * time.Second,
-	})
+	}, nil, 8)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -96,7 +96,7 @@ func runSuite(m *testing.M) int {
 	r := &controllers.ContainerCommitReconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
-		Cloud:          cloud,
+		Clouds:         clouds,
 		Recorder:       mgr.GetEventRecorder(controllers.ControllerName),
 		TrackerOptions: tracker.Options{MinInterval: 200 * time.Millisecond, MaxInterval: time.Second},
 		AdoptionGrace:  2 * time.Second,

@@ -21,7 +21,16 @@ import (
 // so nothing here polls.
 func (r *ContainerCommitReconciler) reconcileTask(ctx context.Context, obj *eciv1.ContainerCommit) (ctrl.Result, error) {
 	key := tracker.Key{Region: obj.Status.RegionID, TaskID: obj.Status.TaskID}
-	obs, ok := r.tracker.Track(key, client.ObjectKeyFromObject(obj))
+	via, problem, err := r.cloudFor(ctx, obj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if problem != "" {
+		// The task runs on; a tracked one keeps the credentials it had.
+		markInProgress(obj, eciv1.PhaseRunning, eciv1.ReasonCredentialsNotFound, problem)
+		return ctrl.Result{RequeueAfter: credentialsWait}, nil
+	}
+	obs, ok := r.tracker.Track(key, client.ObjectKeyFromObject(obj), via)
 	switch {
 	case !ok:
 		if obj.Status.Phase != eciv1.PhaseRunning {

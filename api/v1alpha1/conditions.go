@@ -66,6 +66,10 @@ const (
 	ReasonContainerNotFound = "ContainerNotFound"
 	// ReasonContainerNotRunning: the container exists but does not run yet.
 	ReasonContainerNotRunning = "ContainerNotRunning"
+	// ReasonCredentialsNotFound: spec.credentialsSecretRef names a Secret
+	// that does not exist or lacks a key; the controller looks again until
+	// it appears.
+	ReasonCredentialsNotFound = "CredentialsNotFound"
 	// ReasonRetryRequested: a new attempt was started by the
 	// RetryRequestedAnnotation.
 	ReasonRetryRequested = "RetryRequested"

@@ -55,6 +55,14 @@ type ContainerCommitSpec struct {
 	// +optional
 	Arn *RoleAuthorization `json:"arn,omitempty"`
 
+	// CredentialsSecretRef names a Secret in the ContainerCommit's own
+	// namespace whose keys accessKeyId and accessKeySecret (and, for STS
+	// credentials, securityToken) sign this commit's cloud calls. Unset uses
+	// the controller's own identity. A Secret in another namespace cannot
+	// be named.
+	// +optional
+	CredentialsSecretRef *SecretReference `json:"credentialsSecretRef,omitempty"`
+
 	// SubmissionDeadlineSeconds bounds how long the controller keeps
 	// retrying to submit the commit (throttling, cloud errors) before it
 	// fails the attempt with reason SubmissionDeadlineExceeded. A task that
@@ -69,6 +77,15 @@ type ContainerCommitSpec struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+}
+
+// SecretReference names a Secret in the same namespace.
+type SecretReference struct {
+	// Name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }
 
 // PodReference names a pod in the same namespace.

@@ -409,7 +409,7 @@ func (b *bench) startManager(endpoint, logName string, extra ...string) (*manage
 		return nil, err
 	}
 	args := []string{
-		"--kubeconfig", b.kubeconfig, "--eci-endpoint", endpoint,
+		"--kubeconfig", b.kubeconfig, "--eci-endpoint", endpoint, "--eci-insecure-http",
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--cloud-qps", strconv.FormatFloat(b.qps, 'f', -1, 64), "--cloud-burst", strconv.Itoa(b.burst),
 		"--tracking-min-interval", b.minInterval.String(), "--tracking-max-interval", b.maxInterval.String(),

@@ -103,7 +103,7 @@ func run(exitWhenDone bool, phase, timeout time.Duration) error {
 	defer func() { _ = logFile.Close() }()
 	op := exec.Command(manager,
 		"--kubeconfig", kubeconfig,
-		"--eci-endpoint", endpoint,
+		"--eci-endpoint", endpoint, "--eci-insecure-http",
 		"--metrics-bind-address", "127.0.0.1:0",
 		"--health-probe-bind-address", "0",
 		"--tracking-min-interval", "500ms",

@@ -21,27 +21,37 @@ type RateLimitOptions struct {
 	OnWait func(region string, waited time.Duration)
 }
 
-// WithRateLimit returns a Client that spaces calls to each region with a
-// token bucket shared by all of the operator's calls, so that the cloud has
-// no reason to throttle. When it throttles all the same, the region's rate
-// is halved (down to a sixteenth) and recovers by half again per quiet
-// cooldown.
-func WithRateLimit(next Client, opts RateLimitOptions) Client {
+// RateLimiter spaces calls to each region with a token bucket shared by all
+// the clients it wraps, so that the cloud has no reason to throttle. When it
+// throttles all the same, the region's rate is halved (down to a sixteenth)
+// and recovers by half again per quiet cooldown.
+type RateLimiter struct {
+	opts RateLimitOptions
+
+	mu      sync.Mutex
+	regions map[string]*regionLimiter
+}
+
+// NewRateLimiter returns a RateLimiter; wrap clients with its Wrap.
+func NewRateLimiter(opts RateLimitOptions) *RateLimiter {
 	if opts.Burst <= 0 {
 		opts.Burst = 1
 	}
 	if opts.Cooldown <= 0 {
 		opts.Cooldown = 10 * time.Second
 	}
-	return &rateLimited{next: next, opts: opts, regions: map[string]*regionLimiter{}}
+	return &RateLimiter{opts: opts, regions: map[string]*regionLimiter{}}
 }
+
+// Wrap returns a Client whose calls wait for this limiter's tokens.
+func (r *RateLimiter) Wrap(next Client) Client { return &rateLimited{next: next, RateLimiter: r} }
+
+// WithRateLimit wraps one client with a limiter of its own.
+func WithRateLimit(next Client, opts RateLimitOptions) Client { return NewRateLimiter(opts).Wrap(next) }
 
 type rateLimited struct {
 	next Client
-	opts RateLimitOptions
-
-	mu      sync.Mutex
-	regions map[string]*regionLimiter
+	*RateLimiter
 }
 
 type regionLimiter struct {
@@ -51,7 +61,7 @@ type regionLimiter struct {
 	lowered time.Time // when the rate was last lowered or raised
 }
 
-func (r *rateLimited) limiter(region string) *regionLimiter {
+func (r *RateLimiter) limiter(region string) *regionLimiter {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l, ok := r.regions[region]
@@ -63,7 +73,7 @@ func (r *rateLimited) limiter(region string) *regionLimiter {
 }
 
 // wait blocks until the region has a token for one call.
-func (r *rateLimited) wait(ctx context.Context, region string) (*regionLimiter, error) {
+func (r *RateLimiter) wait(ctx context.Context, region string) (*regionLimiter, error) {
 	l := r.limiter(region)
 	l.recover(time.Now(), r.opts)
 	start := time.Now()
@@ -96,7 +106,7 @@ func (l *regionLimiter) recover(now time.Time, opts RateLimitOptions) {
 }
 
 // Limit returns a region's current rate, for tests and diagnostics.
-func (r *rateLimited) Limit(region string) float64 {
+func (r *RateLimiter) Limit(region string) float64 {
 	return float64(r.limiter(region).bucket.Limit())
 }
 

@@ -41,7 +41,7 @@ func TestRateLimitSpacesCallsPerRegion(t *testing.T) {
 	if _, err := c.DescribeCommitContainerTasks(context.Background(), DescribeRequest{RegionID: "b"}); err != nil {
 		t.Fatal(err)
 	}
-	rl := c.(*rateLimited)
+	rl := c.(*rateLimited).RateLimiter
 	if rl.limiter("a") == rl.limiter("b") || len(rl.regions) != 2 {
 		t.Error("two regions share a bucket")
 	}
@@ -53,6 +53,10 @@ func TestRateLimitSpacesCallsPerRegion(t *testing.T) {
 func TestThrottlingLowersTheRateUntilCooldown(t *testing.T) {
 	next := &countingClient{err: &Error{Code: "Throttling.User", Kind: KindThrottled}}
 	c := WithRateLimit(next, RateLimitOptions{QPS: 64, Burst: 100, Cooldown: 50 * time.Millisecond}).(*rateLimited)
+	shared := NewRateLimiter(RateLimitOptions{QPS: 1})
+	if shared.Wrap(next).(*rateLimited).RateLimiter != shared.Wrap(&countingClient{}).(*rateLimited).RateLimiter {
+		t.Fatal("two clients wrapped by one limiter do not share it")
+	}
 	for range 6 {
 		_, _ = c.CommitContainer(context.Background(), CommitRequest{RegionID: "a"})
 	}

@@ -23,6 +23,14 @@ type Key struct {
 	TaskID string
 }
 
+// Caller is the client to ask about a task with, and the name of its
+// identity: tasks are batched per region and identity, since one call is
+// signed by one identity.
+type Caller struct {
+	Identity string
+	Client   eci.Client
+}
+
 // Observation is the latest thing known about a task.
 type Observation struct {
 	// Task is the task as last reported; valid when Found.
@@ -54,7 +62,6 @@ type Options struct {
 
 // Tracker batches task polls. Create it with New and run it with Start.
 type Tracker[Owner comparable] struct {
-	cloud  eci.Client
 	notify func(Owner)
 	opts   Options
 
@@ -65,6 +72,7 @@ type Tracker[Owner comparable] struct {
 
 type entry[Owner comparable] struct {
 	owner   Owner
+	via     Caller
 	obs     Observation
 	seen    bool // an observation or error was recorded
 	added   time.Time
@@ -75,7 +83,7 @@ type entry[Owner comparable] struct {
 
 // New returns a tracker that calls notify(owner) from its own goroutine
 // whenever an owner's task changes. notify must not block for long.
-func New[Owner comparable](cloud eci.Client, notify func(Owner), opts Options) *Tracker[Owner] {
+func New[Owner comparable](notify func(Owner), opts Options) *Tracker[Owner] {
 	if opts.MinInterval <= 0 {
 		opts.MinInterval = 2 * time.Second
 	}
@@ -91,23 +99,26 @@ func New[Owner comparable](cloud eci.Client, notify func(Owner), opts Options) *
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Tracker[Owner]{cloud: cloud, notify: notify, opts: opts, tasks: map[Key]*entry[Owner]{}, owners: map[Owner]Key{}}
+	return &Tracker[Owner]{notify: notify, opts: opts, tasks: map[Key]*entry[Owner]{}, owners: map[Owner]Key{}}
 }
 
 // Track registers a task for its owner, if it is not yet tracked, and
 // returns the latest observation. ok is false until the first answer about
 // the task arrives; the owner is notified then. A new task is first polled
 // one interval after it was registered: sooner, it has nothing to report.
-func (t *Tracker[Owner]) Track(key Key, owner Owner) (obs Observation, ok bool) {
+// via replaces the caller of a tracked task, so rotated credentials take
+// effect at the next poll.
+func (t *Tracker[Owner]) Track(key Key, owner Owner, via Caller) (obs Observation, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e, tracked := t.tasks[key]
 	if !tracked {
 		now := t.opts.Now()
-		t.tasks[key] = &entry[Owner]{owner: owner, added: now, nextDue: now.Add(t.opts.MinInterval)}
+		t.tasks[key] = &entry[Owner]{owner: owner, via: via, added: now, nextDue: now.Add(t.opts.MinInterval)}
 		t.owners[owner] = key
 		return Observation{}, false
 	}
+	e.via = via
 	return e.obs, e.seen
 }
 
@@ -160,39 +171,57 @@ func (t *Tracker[Owner]) Start(ctx context.Context) error {
 // ones that read the results.
 func (t *Tracker[Owner]) NeedLeaderElection() bool { return true }
 
-// PollDue polls every task whose turn has come, in batches per region.
+// group is the tasks one call may carry: same region, same identity.
+type group struct {
+	region, identity string
+}
+
+// PollDue polls every task whose turn has come, in batches per region and
+// identity.
 func (t *Tracker[Owner]) PollDue(ctx context.Context) {
-	for region, ids := range t.due() {
-		for batch := range slices.Chunk(ids, t.opts.BatchSize) {
+	for g, due := range t.due() {
+		for batch := range slices.Chunk(due.ids, t.opts.BatchSize) {
 			if ctx.Err() != nil {
 				return
 			}
-			page, err := t.cloud.DescribeCommitContainerTasks(ctx, eci.DescribeRequest{
-				RegionID: region, TaskIDs: batch, MaxResults: eci.MaxDescribeResults,
+			page, err := due.client.DescribeCommitContainerTasks(ctx, eci.DescribeRequest{
+				RegionID: g.region, TaskIDs: batch, MaxResults: eci.MaxDescribeResults,
 			})
 			if err != nil && errors.Is(err, context.Canceled) {
 				return
 			}
-			t.record(region, batch, page, err)
+			t.record(g.region, batch, page, err)
 		}
 	}
 }
 
-// due returns the IDs of the tasks to poll now, by region, in a stable
+type dueTasks struct {
+	client eci.Client
+	ids    []string
+}
+
+// due returns the IDs of the tasks to poll now, by group, in a stable
 // order. A task due before the middle of the next tick goes now: a tick is
 // the resolution of the schedule.
-func (t *Tracker[Owner]) due() map[string][]string {
+func (t *Tracker[Owner]) due() map[group]*dueTasks {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	horizon := t.opts.Now().Add(t.opts.MinInterval / 2)
-	out := map[string][]string{}
+	out := map[group]*dueTasks{}
 	for k, e := range t.tasks {
-		if e.nextDue.Before(horizon) {
-			out[k.Region] = append(out[k.Region], k.TaskID)
+		if !e.nextDue.Before(horizon) {
+			continue
 		}
+		g := group{region: k.Region, identity: e.via.Identity}
+		d, ok := out[g]
+		if !ok {
+			d = &dueTasks{client: e.via.Client}
+			out[g] = d
+		}
+		d.ids = append(d.ids, k.TaskID)
 	}
-	for _, ids := range out {
-		slices.Sort(ids)
+	for _, d := range out {
+		slices.Sort(d.ids)
 	}
 	return out
 }

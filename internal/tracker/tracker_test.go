@@ -49,18 +49,20 @@ type harness struct {
 
 func newHarness() *harness {
 	h := &harness{cloud: &fakeCloud{tasks: map[string]eci.Task{}}, now: time.Unix(1_700_000_000, 0), notified: map[string]int{}}
-	h.tr = New(h.cloud, func(o string) { h.notified[o]++ }, Options{
+	h.tr = New(func(o string) { h.notified[o]++ }, Options{
 		MinInterval: 2 * time.Second, MaxInterval: 30 * time.Second, Now: func() time.Time { return h.now },
 	})
 	return h
 }
+
+func (h *harness) via() Caller { return Caller{Identity: "default", Client: h.cloud} }
 
 // add tracks n new tasks and lets the first interval pass.
 func (h *harness) add(region string, n int) {
 	for i := range n {
 		id := fmt.Sprintf("t-%s-%03d", region, i)
 		h.cloud.tasks[id] = eci.Task{TaskID: id, Status: eci.TaskRunning, Progress: "0%"}
-		h.tr.Track(Key{Region: region, TaskID: id}, id)
+		h.tr.Track(Key{Region: region, TaskID: id}, id, h.via())
 	}
 	h.now = h.now.Add(h.tr.opts.MinInterval)
 }
@@ -87,7 +89,7 @@ func TestPollsAreBatchedPerRegionInFifties(t *testing.T) {
 	if len(h.notified) != 123 {
 		t.Errorf("%d owners notified of their first observation, want 123", len(h.notified))
 	}
-	obs, ok := h.tr.Track(Key{Region: "cn-beijing", TaskID: "t-cn-beijing-000"}, "t-cn-beijing-000")
+	obs, ok := h.tr.Track(Key{Region: "cn-beijing", TaskID: "t-cn-beijing-000"}, "t-cn-beijing-000", h.via())
 	if !ok || !obs.Found || obs.Task.Progress != "0%" {
 		t.Errorf("observation: %+v %v", obs, ok)
 	}
@@ -109,7 +111,7 @@ func TestOnlyChangedTasksWakeTheirOwners(t *testing.T) {
 
 func TestNothingIsPolledBeforeItIsDue(t *testing.T) {
 	h := newHarness()
-	h.tr.Track(Key{Region: "r", TaskID: "new"}, "new")
+	h.tr.Track(Key{Region: "r", TaskID: "new"}, "new", h.via())
 	h.tr.PollDue(context.Background())
 	if len(h.cloud.calls) != 0 {
 		t.Fatal("a task was polled at once: it has nothing to report yet")
@@ -153,7 +155,7 @@ func TestMissingAfterConsecutiveMisses(t *testing.T) {
 	key := Key{Region: "r", TaskID: "t-r-000"}
 	for i := 1; i <= 3; i++ {
 		h.tr.PollDue(context.Background())
-		obs, _ := h.tr.Track(key, "t-r-000")
+		obs, _ := h.tr.Track(key, "t-r-000", h.via())
 		if obs.Missing != (i == 3) {
 			t.Fatalf("after %d misses: Missing = %v", i, obs.Missing)
 		}
@@ -167,14 +169,14 @@ func TestErrorsAreReportedAndClearedOnSuccess(t *testing.T) {
 	key := Key{Region: "r", TaskID: "t-r-000"}
 	h.cloud.err = &eci.Error{Code: "Throttling.User", Kind: eci.KindThrottled}
 	h.tr.PollDue(context.Background())
-	obs, ok := h.tr.Track(key, "t-r-000")
+	obs, ok := h.tr.Track(key, "t-r-000", h.via())
 	if !ok || obs.Err == nil || obs.Err.Code != "Throttling.User" || obs.Found {
 		t.Fatalf("after an error: %+v", obs)
 	}
 	h.cloud.err = nil
 	h.now = h.now.Add(time.Minute)
 	h.tr.PollDue(context.Background())
-	if obs, _ := h.tr.Track(key, "t-r-000"); obs.Err != nil || !obs.Found {
+	if obs, _ := h.tr.Track(key, "t-r-000", h.via()); obs.Err != nil || !obs.Found {
 		t.Fatalf("after recovery: %+v", obs)
 	}
 }
@@ -197,11 +199,11 @@ func TestForgottenTasksAreNotPolled(t *testing.T) {
 func TestStartPollsUntilCancelled(t *testing.T) {
 	cloud := &fakeCloud{tasks: map[string]eci.Task{"t-1": {TaskID: "t-1", Status: eci.TaskRunning}}}
 	woke := make(chan string, 1)
-	tr := New(cloud, func(o string) { woke <- o }, Options{MinInterval: 40 * time.Millisecond})
+	tr := New(func(o string) { woke <- o }, Options{MinInterval: 40 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- tr.Start(ctx) }()
-	tr.Track(Key{Region: "r", TaskID: "t-1"}, "owner")
+	tr.Track(Key{Region: "r", TaskID: "t-1"}, "owner", Caller{Identity: "default", Client: cloud})
 	select {
 	case o := <-woke:
 		if o != "owner" {
@@ -240,5 +242,26 @@ func TestForgetOwnerDropsTheTaskOfADeletedObject(t *testing.T) {
 	h.tr.Forget(Key{Region: "r", TaskID: "t-r-001"})
 	if h.tr.Len() != 0 || len(h.tr.owners) != 0 {
 		t.Fatalf("tasks %d owners %d after forgetting all", h.tr.Len(), len(h.tr.owners))
+	}
+}
+
+func TestTasksOfDifferentIdentitiesAreNotBatchedTogether(t *testing.T) {
+	h := newHarness()
+	other := &fakeCloud{tasks: map[string]eci.Task{"t-b": {TaskID: "t-b", Status: eci.TaskRunning}}}
+	h.cloud.tasks["t-a"] = eci.Task{TaskID: "t-a", Status: eci.TaskRunning}
+	h.tr.Track(Key{Region: "r", TaskID: "t-a"}, "a", h.via())
+	h.tr.Track(Key{Region: "r", TaskID: "t-b"}, "b", Caller{Identity: "team-b", Client: other})
+	h.now = h.now.Add(2 * time.Second)
+	h.tr.PollDue(context.Background())
+	if len(h.cloud.calls) != 1 || len(other.calls) != 1 || h.cloud.calls[0].TaskIDs[0] != "t-a" || other.calls[0].TaskIDs[0] != "t-b" {
+		t.Fatalf("calls: default %+v, team-b %+v", h.cloud.calls, other.calls)
+	}
+	// A rotated credential replaces the caller of a tracked task.
+	h.tr.Track(Key{Region: "r", TaskID: "t-b"}, "b", h.via())
+	h.cloud.tasks["t-b"] = eci.Task{TaskID: "t-b", Status: eci.TaskRunning}
+	h.now = h.now.Add(2 * time.Second)
+	h.tr.PollDue(context.Background())
+	if len(other.calls) != 1 || len(h.cloud.calls) != 2 || len(h.cloud.calls[1].TaskIDs) != 2 {
+		t.Fatalf("after rotation: default %+v, team-b %+v", h.cloud.calls, other.calls)
 	}
 }

@@ -297,7 +297,7 @@ func (r *replica) start(t *testing.T) {
 	}
 	cmd := exec.Command(r.bin,
 		"--kubeconfig", r.kubeconfig,
-		"--eci-endpoint", r.endpoint,
+		"--eci-endpoint", r.endpoint, "--eci-insecure-http",
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", "0",
 		"--leader-elect",
