@@ -13,29 +13,32 @@ import (
 	"github.com/eci-commit-operator/eci-commit-operator/internal/ecisim"
 )
 
-func credentialsSecret(ns, name string, data map[string]string) *corev1.Secret {
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{}}
+// secretName is the credentials Secret every test uses.
+const secretName = "aliyun"
+
+func credentialsSecret(ns string, data map[string]string) *corev1.Secret {
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: secretName}, Data: map[string][]byte{}}
 	for k, v := range data {
 		s.Data[k] = []byte(v)
 	}
 	return s
 }
 
-func withSecret(obj *eciv1.ContainerCommit, name string) *eciv1.ContainerCommit {
-	obj.Spec.CredentialsSecretRef = &eciv1.SecretReference{Name: name}
+func withSecret(obj *eciv1.ContainerCommit) *eciv1.ContainerCommit {
+	obj.Spec.CredentialsSecretRef = &eciv1.SecretReference{Name: secretName}
 	return obj
 }
 
 func TestCommitSignsWithItsNamespacesSecretAndWaitsForIt(t *testing.T) {
 	tg := newTarget(t)
 	sim.AddCredential(ecisim.Credential{AccessKeyID: "LTAI-team-" + tg.ns, AccessKeySecret: "team-secret"})
-	obj := withSecret(tg.commit("team-creds"), "aliyun")
+	obj := withSecret(tg.commit("team-creds"))
 	create(t, obj)
 	waitForReason(t, obj, eciv1.ReasonCredentialsNotFound)
 
 	// A Secret of that name in another namespace is out of reach.
 	other := newTarget(t)
-	if err := k8s.Create(context.Background(), credentialsSecret(other.ns, "aliyun", map[string]string{
+	if err := k8s.Create(context.Background(), credentialsSecret(other.ns, map[string]string{
 		"accessKeyId": "LTAI-team-" + tg.ns, "accessKeySecret": "team-secret",
 	})); err != nil {
 		t.Fatal(err)
@@ -44,7 +47,7 @@ func TestCommitSignsWithItsNamespacesSecretAndWaitsForIt(t *testing.T) {
 	waitForReason(t, obj, eciv1.ReasonCredentialsNotFound)
 
 	// A Secret without the secret key is named in the condition.
-	secret := credentialsSecret(tg.ns, "aliyun", map[string]string{"accessKeyId": "LTAI-team-" + tg.ns})
+	secret := credentialsSecret(tg.ns, map[string]string{"accessKeyId": "LTAI-team-" + tg.ns})
 	if err := k8s.Create(context.Background(), secret); err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +71,11 @@ func TestRotatedSecretTakesEffectWithoutRestart(t *testing.T) {
 	tg := newTarget(t)
 	id := "LTAI-rotate-" + tg.ns
 	sim.AddCredential(ecisim.Credential{AccessKeyID: id, AccessKeySecret: "first"})
-	secret := credentialsSecret(tg.ns, "aliyun", map[string]string{"accessKeyId": id, "accessKeySecret": "first"})
+	secret := credentialsSecret(tg.ns, map[string]string{"accessKeyId": id, "accessKeySecret": "first"})
 	if err := k8s.Create(context.Background(), secret); err != nil {
 		t.Fatal(err)
 	}
-	first := withSecret(tg.commit("before-rotation"), "aliyun")
+	first := withSecret(tg.commit("before-rotation"))
 	create(t, first)
 	waitForPhase(t, first, eciv1.PhaseSucceeded, 20*time.Second)
 
@@ -82,7 +85,7 @@ func TestRotatedSecretTakesEffectWithoutRestart(t *testing.T) {
 	if err := k8s.Update(context.Background(), secret); err != nil {
 		t.Fatal(err)
 	}
-	second := withSecret(tg.commit("after-rotation"), "aliyun")
+	second := withSecret(tg.commit("after-rotation"))
 	create(t, second)
 	waitForPhase(t, second, eciv1.PhaseSucceeded, 20*time.Second)
 	if n := len(tasksOf(tg.group)); n != 2 {
@@ -92,13 +95,13 @@ func TestRotatedSecretTakesEffectWithoutRestart(t *testing.T) {
 
 func TestWrongSecretFailsOnceWithAuthenticationFailed(t *testing.T) {
 	tg := newTarget(t)
-	if err := k8s.Create(context.Background(), credentialsSecret(tg.ns, "aliyun", map[string]string{
+	if err := k8s.Create(context.Background(), credentialsSecret(tg.ns, map[string]string{
 		"accessKeyId": keyID, "accessKeySecret": "not-the-secret",
 	})); err != nil {
 		t.Fatal(err)
 	}
 	before := sim.Calls("CommitContainer")
-	obj := withSecret(tg.commit("wrong-secret"), "aliyun")
+	obj := withSecret(tg.commit("wrong-secret"))
 	create(t, obj)
 	got := waitForPhase(t, obj, eciv1.PhaseFailed, 20*time.Second)
 	settle()
