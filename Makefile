@@ -52,7 +52,7 @@ docker-build: ## Build the container image (needs a Docker engine).
 ##@ Check
 
 .PHONY: test
-test: verify lint unit fuzz faultinjection demo-smoke ## Run every check and test: generated files, formatting, vet, lint, tests, fuzzing, fault injection, demo.
+test: verify lint unit fuzz system-tests demo-smoke ## Run every check and test: generated files, formatting, vet, lint, tests, fuzzing, system suites, demo.
 
 .PHONY: verify
 verify: ## Fail if generated files or formatting drifted from the source; go vet.
@@ -68,7 +68,7 @@ lint: ## Run golangci-lint (built from a pinned module on first use).
 .PHONY: unit
 unit: ## Run the Go tests (tools built from pinned modules on first use).
 	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" HELM="$$(hack/build-tools.sh helm)" \
-		KUSTOMIZE="$$(hack/build-tools.sh kustomize)" go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /test/faultinjection)
+		KUSTOMIZE="$$(hack/build-tools.sh kustomize)" go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v -e /test/faultinjection -e /test/security)
 
 FUZZTIME ?= 10s
 
@@ -77,14 +77,14 @@ fuzz: ## Fuzz the cloud client's parameter encoding and answer parsing briefly (
 	go test -run='^$$' -fuzz=FuzzCommitParametersAreSentVerbatim -fuzztime=$(FUZZTIME) ./internal/eci/
 	go test -run='^$$' -fuzz=FuzzDescribeAnswersNeverPanic -fuzztime=$(FUZZTIME) ./internal/eci/
 
-.PHONY: faultinjection
-faultinjection: ## Kill two manager replicas under cloud chaos and print the figures (about 1.5 minutes).
-	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" go test $(GO_TEST_FLAGS) -v ./test/faultinjection/ \
-		| grep -E '^(fault injection:|--- |ok |FAIL|PASS$$)|_test.go:'
+.PHONY: system-tests
+system-tests: ## Run the manager binary under kills and cloud chaos, and through a leak check; print their figures (about 2 minutes).
+	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" go test $(GO_TEST_FLAGS) -v ./test/faultinjection/ ./test/security/ \
+		| grep -E '^(fault injection:|leak check:|--- |ok |FAIL|PASS$$)|_test.go:'
 
 
 .PHONY: bench
-bench: ## Measure cloud calls per commit, status delay, submission time and memory (about 5 minutes).
+bench: ## Measure cloud calls per commit, status delay, submission time and memory (about 3 minutes).
 	go run ./hack/bench
 
 .PHONY: demo-smoke
