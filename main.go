@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -35,6 +36,7 @@ type options struct {
 	backoff                 controllers.BackoffOptions
 	eciEndpoint, eciNetwork string
 	eciInsecureHTTP         bool
+	stsEndpoint             string
 	eciTimeout              time.Duration
 	defaultRegion           string
 	maxConcurrentReconciles int
@@ -62,6 +64,7 @@ func main() {
 	flag.DurationVar(&o.backoff.ThrottledMax, "throttle-max-delay", 5*time.Minute, "Longest wait before retrying a throttled call.")
 	flag.StringVar(&o.eciEndpoint, "eci-endpoint", "", "ECI endpoint URL used for every region, such as http://127.0.0.1:18080 for the simulator. Empty derives https://eci[-vpc].<region>.aliyuncs.com.")
 	flag.BoolVar(&o.eciInsecureHTTP, "eci-insecure-http", false, "Allow a plain-HTTP --eci-endpoint, for a local simulator only.")
+	flag.StringVar(&o.stsEndpoint, "sts-endpoint", "", "STS host[:port] for RRSA (ACK pod identity) instead of the SDK's default, such as a VPC STS endpoint; always HTTPS. Needs the RRSA environment (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE).")
 	flag.StringVar(&o.eciNetwork, "eci-network", "public", "Regional endpoint family when --eci-endpoint is empty: public or vpc.")
 	flag.DurationVar(&o.eciTimeout, "eci-timeout", 30*time.Second, "Timeout of one ECI API call.")
 	flag.StringVar(&o.defaultRegion, "default-region", "", "Region of ContainerCommits that set no spec.regionId.")
@@ -169,6 +172,13 @@ func newClouds(o options) (*eci.ClientSet, error) {
 	}
 	if o.cloudQPS <= 0 {
 		return nil, fmt.Errorf("--cloud-qps must be positive, got %v", o.cloudQPS)
+	}
+	if o.stsEndpoint != "" {
+		rrsa, err := credentials.NewOIDCCredentialsProviderBuilder().WithSTSEndpoint(o.stsEndpoint).Build()
+		if err != nil {
+			return nil, fmt.Errorf("--sts-endpoint is set, but the RRSA environment is incomplete: %w", err)
+		}
+		opts.Credentials = rrsa
 	}
 	limiter := eci.NewRateLimiter(eci.RateLimitOptions{QPS: o.cloudQPS, Burst: o.cloudBurst, OnWait: metrics.ObserveRateLimiterWait})
 	// The rate limiter is outermost so that latency metrics time the cloud,

@@ -37,4 +37,8 @@ func TestEndpointFlagMustBeAURL(t *testing.T) {
 	if _, err := newClouds(options{eciNetwork: "public", cloudQPS: 0}); err == nil {
 		t.Error("--cloud-qps 0 accepted")
 	}
+	t.Setenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "")
+	if _, err := newClouds(options{eciNetwork: "public", cloudQPS: 1, stsEndpoint: "sts.example.internal"}); err == nil {
+		t.Error("--sts-endpoint accepted without the RRSA environment")
+	}
 }

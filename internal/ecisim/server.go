@@ -130,6 +130,9 @@ type Server struct {
 	dropped  int
 	limiters map[string]*rate.Limiter
 
+	oidcRoles map[string]OIDCRole
+	issued    []Credential
+
 	describedIDs int
 	chaos        *chaos
 	injected     map[string]int
@@ -157,6 +160,8 @@ func New(opts Options) *Server {
 
 		injected: map[string]int{},
 		limiters: map[string]*rate.Limiter{},
+
+		oidcRoles: map[string]OIDCRole{},
 	}
 }
 
@@ -296,6 +301,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handle(method, action string, params url.Values) (body map[string]any, drop bool, err *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if action == "AssumeRoleWithOIDC" {
+		body, err = s.assumeRoleWithOIDC(params)
+		return body, false, err
+	}
 	if err := s.authenticate(method, params); err != nil {
 		return nil, false, err
 	}

@@ -461,3 +461,36 @@ func TestFlowControlThrottlesAboveTheRate(t *testing.T) {
 		t.Errorf("injected %v", sim.Injected())
 	}
 }
+
+func TestAssumeRoleWithOIDC(t *testing.T) {
+	f := newFixture(t)
+	f.sim.AddOIDCRole(OIDCRole{RoleArn: "acs:ram::1:role/r", OIDCProviderArn: "acs:ram::1:oidc-provider/p", Token: "tok"})
+	call := func(kv ...string) answer {
+		p := url.Values{"Action": {"AssumeRoleWithOIDC"}, "Version": {"2015-04-01"}, "Format": {"JSON"}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			p.Set(kv[i], kv[i+1])
+		}
+		return f.post(t, p)
+	}
+	full := []string{"RoleArn", "acs:ram::1:role/r", "OIDCProviderArn", "acs:ram::1:oidc-provider/p", "OIDCToken", "tok", "RoleSessionName", "s"}
+	if a := call(full[:6]...); a.code() != "MissingParameter" {
+		t.Errorf("no session name: %v", a.body)
+	}
+	if a := call(append(append([]string{}, full[:5]...), "other", "RoleSessionName", "s")...); a.code() != "AuthenticationFail.OIDCToken.Invalid" {
+		t.Errorf("wrong token: %v", a.body)
+	}
+	if a := call("RoleArn", "acs:ram::1:role/none", "OIDCProviderArn", "p", "OIDCToken", "tok", "RoleSessionName", "s"); a.code() != "EntityNotExist.Role" {
+		t.Errorf("unknown role: %v", a.body)
+	}
+	a := call(full...)
+	creds, ok := a.body["Credentials"].(map[string]any)
+	if !ok || a.status != 200 || len(f.sim.IssuedSTSCredentials()) != 1 {
+		t.Fatalf("issue: %v", a.body)
+	}
+	// The issued credentials sign ECI calls, with their token.
+	f.sim.AddCredential(Credential{AccessKeyID: testKey, AccessKeySecret: testSecret})
+	p := f.signed("CommitContainer", with(commitParams, "AccessKeyId", creds["AccessKeyId"].(string), "SecurityToken", creds["SecurityToken"].(string)), creds["AccessKeySecret"].(string))
+	if a := f.post(t, p); a.status != 200 {
+		t.Fatalf("ECI call with STS credentials: %v", a.body)
+	}
+}
