@@ -78,9 +78,9 @@ fuzz: ## Fuzz the cloud client's parameter encoding and answer parsing briefly (
 	go test -run='^$$' -fuzz=FuzzDescribeAnswersNeverPanic -fuzztime=$(FUZZTIME) ./internal/eci/
 
 .PHONY: system-tests
-system-tests: ## Run the manager binary under kills and cloud chaos, through a leak check and through RRSA; print their figures (about 2 minutes).
+system-tests: ## Run the manager binary under kills and cloud chaos, a leak check, RRSA and a namespaced install with its own RBAC only; print their figures (about 2 minutes).
 	KUBEBUILDER_ASSETS="$$(hack/build-tools.sh kube)" go test $(GO_TEST_FLAGS) -v ./test/faultinjection/ ./test/security/ \
-		| grep -E '^(fault injection:|leak check:|rrsa:|--- |ok |FAIL|PASS$$)|_test.go:'
+		| grep -E '^(fault injection:|leak check:|rrsa:|least privilege:|--- |ok |FAIL|PASS$$)|_test.go:'
 
 
 .PHONY: bench

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
@@ -37,6 +39,7 @@ type options struct {
 	eciEndpoint, eciNetwork string
 	eciInsecureHTTP         bool
 	stsEndpoint             string
+	watchNamespaces         namespaceList
 	eciTimeout              time.Duration
 	defaultRegion           string
 	maxConcurrentReconciles int
@@ -77,6 +80,7 @@ func main() {
 	flag.Float64Var(&o.kubeQPS, "kube-api-qps", 100, "Most Kubernetes API requests per second; a commit makes about five, so keep it at five times --cloud-qps or more.")
 	flag.IntVar(&o.kubeBurst, "kube-api-burst", 200, "Kubernetes API requests that may go at once.")
 	flag.DurationVar(&o.adoptionGrace, "adoption-grace", 30*time.Second, "How long to look for the task of an unanswered CommitContainer call before calling again.")
+	flag.Var(&o.watchNamespaces, "watch-namespace", "Only watch ContainerCommits in this namespace; repeatable or comma-separated. Unset watches the whole cluster.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -107,8 +111,9 @@ func run(o options) error {
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme: scheme,
 		Cache: cache.Options{
-			DefaultTransform: cache.TransformStripManagedFields(),
-			ByObject:         map[client.Object]cache.ByObject{&eciv1.ContainerCommit{}: {Transform: controllers.TrimForCache}},
+			DefaultNamespaces: o.watchNamespaces.cacheConfig(),
+			DefaultTransform:  cache.TransformStripManagedFields(),
+			ByObject:          map[client.Object]cache.ByObject{&eciv1.ContainerCommit{}: {Transform: controllers.TrimForCache}},
 		},
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
@@ -131,6 +136,7 @@ func run(o options) error {
 		APIReader:               mgr.GetAPIReader(),
 		Clouds:                  clouds,
 		Recorder:                mgr.GetEventRecorder(controllers.ControllerName),
+		Namespaces:              o.watchNamespaces,
 		DefaultRegion:           o.defaultRegion,
 		TrackerOptions:          tracker.Options{MinInterval: o.trackMin, MaxInterval: o.trackMax, BatchSize: o.trackBatch},
 		AdoptionGrace:           o.adoptionGrace,
@@ -150,6 +156,32 @@ func run(o options) error {
 
 	ctrl.Log.Info("Starting manager", "eciEndpoint", o.eciEndpoint, "eciNetwork", o.eciNetwork, "defaultRegion", o.defaultRegion)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// namespaceList is a repeatable, comma-separated namespace flag.
+type namespaceList []string
+
+func (n *namespaceList) String() string { return strings.Join(*n, ",") }
+
+func (n *namespaceList) Set(v string) error {
+	for _, ns := range strings.Split(v, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" && !slices.Contains(*n, ns) {
+			*n = append(*n, ns)
+		}
+	}
+	return nil
+}
+
+// cacheConfig scopes the manager's cache; nil means the whole cluster.
+func (n namespaceList) cacheConfig() map[string]cache.Config {
+	if len(n) == 0 {
+		return nil
+	}
+	out := make(map[string]cache.Config, len(n))
+	for _, ns := range n {
+		out[ns] = cache.Config{}
+	}
+	return out
 }
 
 // inCluster reports whether the process runs in a Kubernetes pod.

@@ -42,3 +42,18 @@ func TestEndpointFlagMustBeAURL(t *testing.T) {
 		t.Error("--sts-endpoint accepted without the RRSA environment")
 	}
 }
+
+func TestWatchNamespaceFlag(t *testing.T) {
+	var n namespaceList
+	for _, v := range []string{"team-a,team-b", " team-c ", "team-a", ""} {
+		if err := n.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.String() != "team-a,team-b,team-c" || len(n.cacheConfig()) != 3 {
+		t.Fatalf("namespaces %q, cache %v", n.String(), n.cacheConfig())
+	}
+	if (namespaceList{}).cacheConfig() != nil {
+		t.Error("an unscoped controller must watch the whole cluster")
+	}
+}

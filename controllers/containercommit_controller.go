@@ -47,6 +47,9 @@ type ContainerCommitReconciler struct {
 	Clouds    Clouds
 	Recorder  events.EventRecorder
 
+	// Namespaces, when set, are the only namespaces the controller watches
+	// and reads; the manager's cache must be scoped the same way.
+	Namespaces []string
 	// DefaultRegion is used when spec.regionId is empty.
 	DefaultRegion string
 	// TrackerOptions tunes the shared task polling.

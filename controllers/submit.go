@@ -305,22 +305,19 @@ func ownedEarlier(obj *eciv1.ContainerCommit, taskID string) bool {
 // claimed reports whether a ContainerCommit holds the task, reading the API
 // server itself (through the CRD's selectable field status.taskId).
 func (r *ContainerCommitReconciler) claimed(ctx context.Context, taskID string) (bool, error) {
-	var holders eciv1.ContainerCommitList
-	if err := r.APIReader.List(ctx, &holders, client.MatchingFields{"status.taskId": taskID}); err != nil {
-		return false, err
-	}
-	return len(holders.Items) > 0, nil
+	holders, err := r.listLive(ctx, client.MatchingFields{"status.taskId": taskID})
+	return len(holders) > 0, err
 }
 
 // openIntentOnTarget returns another ContainerCommit whose submission to the
 // same container is unresolved (an intent without a task ID), if any.
 func (r *ContainerCommitReconciler) openIntentOnTarget(ctx context.Context, obj *eciv1.ContainerCommit, t targetKey) (*eciv1.ContainerCommit, error) {
-	var same eciv1.ContainerCommitList
-	if err := r.APIReader.List(ctx, &same, client.MatchingFields{"status.containerGroupId": t.group}); err != nil {
+	same, err := r.listLive(ctx, client.MatchingFields{"status.containerGroupId": t.group})
+	if err != nil {
 		return nil, err
 	}
-	for i := range same.Items {
-		o := &same.Items[i]
+	for i := range same {
+		o := &same[i]
 		if o.UID != obj.UID && o.Spec.ContainerName == t.container && o.Status.RegionID == t.region &&
 			o.Status.SubmissionTime != nil && o.Status.TaskID == "" && !o.Status.Phase.IsFinished() {
 			return o, nil
@@ -331,6 +328,26 @@ func (r *ContainerCommitReconciler) openIntentOnTarget(ctx context.Context, obj 
 
 // commitRequest maps the object to CommitContainer parameters; the target
 // comes from status, where the intent recorded it.
+// listLive lists ContainerCommits from the API server itself: across the
+// cluster, or across the watched namespaces when the controller is scoped
+// (it may not list the others).
+func (r *ContainerCommitReconciler) listLive(ctx context.Context, selector client.MatchingFields) ([]eciv1.ContainerCommit, error) {
+	if len(r.Namespaces) == 0 {
+		var list eciv1.ContainerCommitList
+		err := r.APIReader.List(ctx, &list, selector)
+		return list.Items, err
+	}
+	var all []eciv1.ContainerCommit
+	for _, ns := range r.Namespaces {
+		var list eciv1.ContainerCommitList
+		if err := r.APIReader.List(ctx, &list, selector, client.InNamespace(ns)); err != nil {
+			return nil, err
+		}
+		all = append(all, list.Items...)
+	}
+	return all, nil
+}
+
 func commitRequest(obj *eciv1.ContainerCommit) eci.CommitRequest {
 	s := obj.Spec
 	req := eci.CommitRequest{

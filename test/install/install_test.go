@@ -86,6 +86,7 @@ var valueSets = map[string][]string{
 		"--set", "image.tag=v9.9.9",
 	},
 	"metrics off": {"--set", "metrics.enabled=false"},
+	"namespaced":  {"--set", "watchNamespaces={team-a,team-b}"},
 }
 
 func TestHelmLint(t *testing.T) {
@@ -130,6 +131,16 @@ func TestHelmChartRendersHardenedAndIsAccepted(t *testing.T) {
 					"--default-region=cn-beijing", "--cloud-qps=5", "--zap-log-level=debug", "--max-concurrent-reconciles=8"} {
 					if !strings.Contains(args, want) {
 						t.Errorf("args lack %s: %s", want, args)
+					}
+				}
+			case "namespaced":
+				if len(byKind["ClusterRole"]) != 0 || len(byKind["Role"]) != 3 || len(byKind["RoleBinding"]) != 3 ||
+					!strings.Contains(containerArgs(t, byKind["Deployment"][0]), "--watch-namespace=team-a,team-b") {
+					t.Errorf("namespaced install: kinds %v, args %s", kinds(byKind), containerArgs(t, byKind["Deployment"][0]))
+				}
+				for _, ns := range []string{"team-a", "team-b"} {
+					if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !strings.Contains(err.Error(), "already exists") {
+						t.Fatal(err)
 					}
 				}
 			case "metrics off":
