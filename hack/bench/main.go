@@ -86,10 +86,8 @@ func run(c config) error {
 	b := &bench{config: c, manager: filepath.Join(work, "manager"), kubeconfig: filepath.Join(work, "kubeconfig")}
 
 	fmt.Fprintln(os.Stderr, "==> Building the manager and starting a local API server")
-	build := exec.Command("go", "build", "-o", b.manager, ".")
-	build.Dir, build.Stderr = testenv.RepoRoot(), os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the manager: %w", err)
+	if err := testenv.BuildManager(b.manager); err != nil {
+		return err
 	}
 	env, cfg, err := testenv.Start()
 	if err != nil {

@@ -57,10 +57,8 @@ func run(exitWhenDone bool, phase, timeout time.Duration) error {
 
 	step("Building the operator binary")
 	manager := filepath.Join(root, "bin", "manager")
-	build := exec.CommandContext(ctx, "go", "build", "-o", manager, ".")
-	build.Dir, build.Stdout, build.Stderr = root, os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the operator: %w", err)
+	if err := testenv.BuildManager(manager); err != nil {
+		return err
 	}
 
 	step("Starting a local kube-apiserver and etcd with the ContainerCommit CRD")

@@ -68,3 +68,15 @@ func Start() (*envtest.Environment, *rest.Config, error) {
 	}
 	return env, cfg, nil
 }
+
+// BuildManager builds the manager binary (the repository's main package)
+// to path, passing extra flags to go build (such as -race).
+func BuildManager(path string, flags ...string) error {
+	args := append(append([]string{"build"}, flags...), "-o", path, ".")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the manager: %w\n%s", err, out)
+	}
+	return nil
+}

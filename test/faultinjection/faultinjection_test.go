@@ -272,10 +272,8 @@ func formatCounts(m map[string]int) string {
 func buildManager(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "manager")
-	cmd := exec.Command("go", "build", "-race", "-o", bin, ".")
-	cmd.Dir = testenv.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
+	if err := testenv.BuildManager(bin, "-race"); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -13,10 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +26,6 @@ import (
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/ecisim"
-	"github.com/eci-commit-operator/eci-commit-operator/internal/testenv"
 )
 
 func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
@@ -38,22 +34,8 @@ func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
 	ownSecret := fmt.Sprintf("OwnSecretCanary%d", time.Now().UnixNano())
 	const ns, region, group = "leak", "cn-hangzhou", "eci-leak0001"
 
-	env, cfg, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = env.Stop() }()
 	work := t.TempDir()
-	kubeconfig := filepath.Join(work, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(work, "manager")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
-	}
+	cfg, kubeconfig := startAPIServer(t, work)
 
 	sim := ecisim.New(ecisim.Options{PhaseDuration: 200 * time.Millisecond})
 	sim.AddCredential(ecisim.Credential{AccessKeyID: "STS.leak", AccessKeySecret: canarySecret, SecurityToken: canaryToken})
@@ -69,29 +51,10 @@ func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
 	metricsAddr := ln.Addr().String()
 	_ = ln.Close()
 
-	logPath := filepath.Join(work, "manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--eci-endpoint", srv.URL, "--eci-insecure-http",
+	mgr := startManager(t, work, append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-own", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+ownSecret),
+		"--kubeconfig", kubeconfig, "--eci-endpoint", srv.URL, "--eci-insecure-http",
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0",
 		"--tracking-min-interval", "200ms", "--zap-log-level", "10", "--zap-devel")
-	cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-own", "ALIBABA_CLOUD_ACCESS_KEY_SECRET="+ownSecret)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-			_ = logFile.Close()
-		}
-	}
-	defer stop()
 
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
@@ -148,9 +111,7 @@ func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			stop()
-			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("commits did not finish: %+v\n%s", list.Items, tail(string(logs)))
+			t.Fatalf("commits did not finish: %+v\n%s", list.Items, tail(mgr.logs(t)))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -170,16 +131,12 @@ func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	stop() // all the logs are written once the manager has exited
-	logs, err := os.ReadFile(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	logs := mgr.logs(t) // complete once the manager has exited
 	statuses, _ := json.Marshal(list.Items)
 	eventDump, _ := json.Marshal(events.Items)
 
 	leaks := 0
-	captured := map[string]string{"logs": string(logs), "events": string(eventDump), "statuses": string(statuses), "metrics": string(metrics)}
+	captured := map[string]string{"logs": logs, "events": string(eventDump), "statuses": string(statuses), "metrics": string(metrics)}
 	for where, text := range captured {
 		for name, canary := range map[string]string{"AccessKey secret": canarySecret, "security token": canaryToken, "controller's own secret": ownSecret} {
 			if strings.Contains(text, canary) {
@@ -195,11 +152,4 @@ func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
 	}
 	fmt.Printf("leak check: %d bytes of logs at --zap-log-level=10, %d events, %d statuses, %d bytes of metrics searched for 3 canaries; leaks=%d\n",
 		len(captured["logs"]), len(events.Items), len(list.Items), len(metrics), leaks)
-}
-
-func tail(s string) string {
-	if len(s) > 4000 {
-		return s[len(s)-4000:]
-	}
-	return s
 }

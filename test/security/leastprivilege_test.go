@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,6 +44,7 @@ func TestNamespacedInstallWorksWithItsOwnRBACOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = env.Stop() }()
+	work := t.TempDir()
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = eciv1.AddToScheme(scheme)
@@ -87,7 +87,6 @@ func TestNamespacedInstallWorksWithItsOwnRBACOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
 	kubeconfig := filepath.Join(work, "kubeconfig")
 	if err := os.WriteFile(kubeconfig, kubeconfigData, 0o600); err != nil {
 		t.Fatal(err)
@@ -99,26 +98,10 @@ func TestNamespacedInstallWorksWithItsOwnRBACOnly(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 
-	bin := filepath.Join(work, "manager")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
-	}
-	logPath := filepath.Join(work, "manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--eci-endpoint", srv.URL, "--eci-insecure-http",
+	mgr := startManager(t, work, append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-scoped", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=scoped-secret"),
+		"--kubeconfig", kubeconfig, "--eci-endpoint", srv.URL, "--eci-insecure-http",
 		"--watch-namespace", "team-a", "--leader-elect", "--leader-election-namespace", ops,
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--tracking-min-interval", "200ms")
-	cmd.Env = append(os.Environ(), "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI-scoped", "ALIBABA_CLOUD_ACCESS_KEY_SECRET=scoped-secret")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait(); _ = logFile.Close() }()
 
 	newCommit := func(ns string) *eciv1.ContainerCommit {
 		return &eciv1.ContainerCommit{
@@ -133,17 +116,7 @@ func TestNamespacedInstallWorksWithItsOwnRBACOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for inScope.Status.Phase != eciv1.PhaseSucceeded {
-		if inScope.Status.Phase == eciv1.PhaseFailed || time.Now().After(deadline) {
-			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("team-a: %+v\n%s", inScope.Status, tail(string(logs)))
-		}
-		time.Sleep(100 * time.Millisecond)
-		if err := admin.Get(ctx, client.ObjectKeyFromObject(inScope), inScope); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitForPhase(t, admin, mgr, inScope, eciv1.PhaseSucceeded)
 	time.Sleep(time.Second)
 	if err := admin.Get(ctx, client.ObjectKeyFromObject(outOfScope), outOfScope); err != nil {
 		t.Fatal(err)
@@ -164,9 +137,9 @@ func TestNamespacedInstallWorksWithItsOwnRBACOnly(t *testing.T) {
 	if err := restricted.List(ctx, &eciv1.ContainerCommitList{}); !apierrors.IsForbidden(err) {
 		t.Errorf("listing ContainerCommits cluster-wide: %v, want forbidden", err)
 	}
-	logs, _ := os.ReadFile(logPath)
-	if n := strings.Count(strings.ToLower(string(logs)), "forbidden"); n > 0 {
-		t.Errorf("the manager was refused %d times:\n%s", n, tail(string(logs)))
+	logs := mgr.logs(t)
+	if n := strings.Count(strings.ToLower(logs), "forbidden"); n > 0 {
+		t.Errorf("the manager was refused %d times:\n%s", n, tail(logs))
 	}
 	fmt.Printf("least privilege: %d RBAC objects from the chart, manager as system:serviceaccount:%s:eci-operator, team-a committed, team-b untouched, 0 refusals\n", applied, ops)
 }

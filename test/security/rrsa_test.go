@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +18,6 @@ import (
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/ecisim"
-	"github.com/eci-commit-operator/eci-commit-operator/internal/testenv"
 )
 
 // TestRRSAEndToEnd runs the manager as an ACK pod with RRSA would: no
@@ -35,18 +32,10 @@ func TestRRSAEndToEnd(t *testing.T) {
 		providerArn       = "acs:ram::1609982529000000:oidc-provider/ack-rrsa-c1"
 		token             = "eyJhbGciOiJSUzI1NiJ9.projected-service-account-token.sig"
 	)
-	env, cfg, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = env.Stop() }()
 	work := t.TempDir()
-	kubeconfig := filepath.Join(work, "kubeconfig")
+	cfg, kubeconfig := startAPIServer(t, work)
 	tokenFile := filepath.Join(work, "token")
 	caFile := filepath.Join(work, "ca.pem")
-	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -62,28 +51,12 @@ func TestRRSAEndToEnd(t *testing.T) {
 	}
 	host := srv.Listener.Addr().String()
 
-	bin := filepath.Join(work, "manager")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = testenv.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the manager: %v\n%s", err, out)
-	}
-	logPath := filepath.Join(work, "manager.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--kubeconfig", kubeconfig, "--eci-endpoint", "https://"+host, "--sts-endpoint", host,
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--tracking-min-interval", "200ms")
-	cmd.Env = []string{
+	// Only the RRSA environment: no AccessKey anywhere.
+	mgr := startManager(t, work, []string{
 		"HOME=" + work, "PATH=" + os.Getenv("PATH"), "SSL_CERT_FILE=" + caFile,
 		"ALIBABA_CLOUD_ROLE_ARN=" + roleArn, "ALIBABA_CLOUD_OIDC_PROVIDER_ARN=" + providerArn, "ALIBABA_CLOUD_OIDC_TOKEN_FILE=" + tokenFile,
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait(); _ = logFile.Close() }()
+	}, "--kubeconfig", kubeconfig, "--eci-endpoint", "https://"+host, "--sts-endpoint", host,
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--tracking-min-interval", "200ms")
 
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
@@ -104,17 +77,7 @@ func TestRRSAEndToEnd(t *testing.T) {
 	if err := k8s.Create(ctx, obj); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for obj.Status.Phase != eciv1.PhaseSucceeded {
-		if obj.Status.Phase == eciv1.PhaseFailed || time.Now().After(deadline) {
-			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("status %+v\n%s", obj.Status, tail(string(logs)))
-		}
-		time.Sleep(100 * time.Millisecond)
-		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitForPhase(t, k8s, mgr, obj, eciv1.PhaseSucceeded)
 
 	issued := sim.IssuedSTSCredentials()
 	tasks := sim.Tasks()
