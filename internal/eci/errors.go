@@ -107,6 +107,10 @@ var transientCodes = map[string]bool{
 
 // classify turns an error of the SDK into an *Error.
 func classify(action string, err error) *Error {
+	var own *Error
+	if errors.As(err, &own) {
+		return own
+	}
 	var server *sdkerrors.ServerError
 	if errors.As(err, &server) {
 		e := &Error{

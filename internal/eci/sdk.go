@@ -157,10 +157,24 @@ func (c *sdkClient) do(ctx context.Context, region string, req rpcRequest, resp 
 	scheme, host := c.endpoint(region)
 	req.SetScheme(scheme)
 	req.SetDomain(host)
-	if err := client.DoAction(req, resp); err != nil {
+	if err := doAction(client, req, resp); err != nil {
 		return classify(req.GetActionName(), err)
 	}
 	return nil
+}
+
+// doAction calls the SDK, turning a panic into an error: the SDK panics on
+// some malformed error bodies (a non-string RequestId, found by fuzzing),
+// and a bad answer must not take the manager down. Nothing is known of
+// what the call did, as after a lost answer.
+func doAction(client *sdk.Client, req rpcRequest, resp responses.AcsResponse) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &Error{Action: req.GetActionName(), Kind: KindTransient, Code: "MalformedResponse",
+				Message: fmt.Sprintf("the answer could not be read: %v", p)}
+		}
+	}()
+	return client.DoAction(req, resp)
 }
 
 func (c *sdkClient) CommitContainer(ctx context.Context, r CommitRequest) (CommitResult, error) {

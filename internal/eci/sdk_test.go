@@ -321,3 +321,19 @@ func TestConcurrentCallsAreSafe(t *testing.T) {
 		t.Fatalf("%d tasks, want %d", got, n/2)
 	}
 }
+
+// The SDK panics on an error body whose RequestId is not a string; the
+// client must answer with an error instead (found by fuzzing).
+func TestMalformedErrorBodyIsAnErrorNotAPanic(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"RequestId":[],"Code":7}`))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	_, err := newClient(t, u, testKeySecret).CommitContainer(context.Background(), commitRequest())
+	e := eci.AsError(err)
+	if e.Code != "MalformedResponse" || e.Kind != eci.KindTransient || e.HTTPStatus != 0 {
+		t.Fatalf("got %+v", e)
+	}
+}
