@@ -76,7 +76,7 @@ func TestExactlyOnceUnderKillsAndFaults(t *testing.T) {
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	sim.SetChaos(ecisim.Chaos{
-		ThrottleRate: 0.08, ServerErrorRate: 0.08, DropRequestRate: 0.04, DropResponseRate: 0.08,
+		ThrottleRate: 0.08, ServerErrorRate: 0.08, DropRequestRate: 0.05, DropResponseRate: 0.1,
 		MaxLatency: 150 * time.Millisecond, Seed: uint64(time.Now().UnixNano()),
 	})
 
