@@ -17,8 +17,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -80,9 +78,7 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = eciv1.AddToScheme(scheme)
+	scheme := testenv.Scheme()
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  cache.Options{ByObject: map[client.Object]cache.ByObject{&eciv1.ContainerCommit{}: {Transform: controllers.TrimForCache}}},
@@ -120,7 +116,7 @@ func runSuite(m *testing.M) int {
 		}
 	}()
 
-	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
+	k8s, err = testenv.NewClient(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -28,9 +28,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -98,11 +96,8 @@ func run(c config) error {
 	if err := os.WriteFile(b.kubeconfig, env.KubeConfig, 0o600); err != nil {
 		return err
 	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = eciv1.AddToScheme(scheme)
 	cfg.QPS, cfg.Burst = 2000, 4000
-	if b.k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme}); err != nil {
+	if b.k8s, err = testenv.NewClient(cfg); err != nil {
 		return err
 	}
 

@@ -21,7 +21,6 @@ import (
 	"syscall"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -125,11 +124,7 @@ func run(exitWhenDone bool, phase, timeout time.Duration) error {
 		}
 	}()
 
-	scheme := runtime.NewScheme()
-	if err := eciv1.AddToScheme(scheme); err != nil {
-		return err
-	}
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	k8s, err := testenv.NewClient(cfg)
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,6 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
@@ -80,10 +78,7 @@ func TestExactlyOnceUnderKillsAndFaults(t *testing.T) {
 		MaxLatency: 150 * time.Millisecond, Seed: uint64(time.Now().UnixNano()),
 	})
 
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = eciv1.AddToScheme(scheme)
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	k8s, err := testenv.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

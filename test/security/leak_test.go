@@ -20,12 +20,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/ecisim"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/testenv"
 )
 
 func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
@@ -56,10 +55,7 @@ func TestNoCredentialLeaksAtHighestVerbosity(t *testing.T) {
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0",
 		"--tracking-min-interval", "200ms", "--zap-log-level", "10", "--zap-devel")
 
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = eciv1.AddToScheme(scheme)
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	k8s, err := testenv.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

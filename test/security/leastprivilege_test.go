@@ -16,9 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -45,10 +43,7 @@ func TestNamespacedInstallWorksWithItsOwnRBACOnly(t *testing.T) {
 	}
 	defer func() { _ = env.Stop() }()
 	work := t.TempDir()
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = eciv1.AddToScheme(scheme)
-	admin, err := client.New(cfg, client.Options{Scheme: scheme})
+	admin, err := testenv.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +122,7 @@ func TestNamespacedInstallWorksWithItsOwnRBACOnly(t *testing.T) {
 
 	// The service account itself cannot read team-b's Secrets or any
 	// ContainerCommits outside its namespaces.
-	restricted, err := client.New(user.Config(), client.Options{Scheme: scheme})
+	restricted, err := testenv.NewClient(user.Config())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	eciv1 "github.com/eci-commit-operator/eci-commit-operator/api/v1alpha1"
 	"github.com/eci-commit-operator/eci-commit-operator/internal/ecisim"
+	"github.com/eci-commit-operator/eci-commit-operator/internal/testenv"
 )
 
 // TestRRSAEndToEnd runs the manager as an ACK pod with RRSA would: no
@@ -58,10 +56,7 @@ func TestRRSAEndToEnd(t *testing.T) {
 	}, "--kubeconfig", kubeconfig, "--eci-endpoint", "https://"+host, "--sts-endpoint", host,
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--tracking-min-interval", "200ms")
 
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = eciv1.AddToScheme(scheme)
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	k8s, err := testenv.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
